@@ -1,0 +1,1 @@
+//! Lexer: &str -> tokens. (Owned by the syntax work.)

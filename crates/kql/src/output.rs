@@ -1,0 +1,2 @@
+//! Result encoding: tables as JSON (`{"columns":[...],"rows":[...]}`), CSV
+//! and a text table. (Owned by the values work.)

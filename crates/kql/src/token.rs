@@ -1,0 +1,1 @@
+//! Tokens and the single keyword table. (Owned by the syntax work.)

@@ -1,0 +1,1 @@
+//! rmmhunt: hunt for abuse of remote monitoring and management tools.

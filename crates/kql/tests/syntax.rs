@@ -291,8 +291,7 @@ fn yaml_query_helper_dedents_and_strips_fence() {
 #[test]
 fn literal_forms() {
     use kql::time::{DAY, HOUR, MICROSECOND, MILLISECOND, MINUTE, SECOND, UNIX_EPOCH};
-    let guid = "74be27de-1e4e-49d9-b579-fe0b331d3642";
-    let g = kql::value::Uuid::parse_str(guid).expect("guid");
+    let g = kql::value::Uuid::parse_str("74be27de-1e4e-49d9-b579-fe0b331d3642").expect("guid");
     let d2024 = UNIX_EPOCH + 19_723 * DAY; // 2024-01-01
     let dec = |s: &str| Literal::Decimal(s.parse().expect("decimal"));
     let cases: Vec<(&str, Literal)> = vec![
@@ -378,7 +377,7 @@ fn literal_forms() {
         ("date(2024-01-01)", Literal::DateTime(d2024)),
         // guid, dynamic
         (
-            &*Box::leak(format!("guid({guid})").into_boxed_str()),
+            "guid(74be27de-1e4e-49d9-b579-fe0b331d3642)",
             Literal::Guid(g),
         ),
         ("guid(null)", Literal::Null(Type::Guid)),

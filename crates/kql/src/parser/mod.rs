@@ -66,6 +66,11 @@ pub fn parse_query(text: &str, limits: &Limits) -> Result<Query, Diagnostics> {
     }
 }
 
+static EOF: Token = Token {
+    kind: TokenKind::Eof,
+    span: Span { start: 0, end: 0 },
+};
+
 /// Marker error: a diagnostic has already been recorded.
 #[derive(Debug)]
 pub(crate) struct Failed;
@@ -92,9 +97,11 @@ impl<'a> Parser<'a> {
     // ---------------------------------------------------------------- cursor
 
     fn tok(&self, ahead: usize) -> &Token {
-        let i = (self.pos + ahead).min(self.toks.len().saturating_sub(1));
-        // The lexer always ends with Eof, so `toks` is never empty.
-        &self.toks[i]
+        // The lexer always ends with Eof; past it we keep answering Eof.
+        self.toks
+            .get(self.pos + ahead)
+            .or(self.toks.last())
+            .unwrap_or(&EOF)
     }
 
     fn peek(&self) -> &TokenKind {

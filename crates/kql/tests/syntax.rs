@@ -690,6 +690,32 @@ fn expression_shapes() {
             ..
         }
     ));
+    // Kusto's levels (checked with Kusto.Language): equality < relational <
+    // string operators; `in`/`between` take a relational left side.
+    let e = print_expr("a == b < c");
+    assert!(
+        matches!(&e.kind, ExprKind::Binary { op: BinaryOp::Eq, right, .. } if matches!(right.kind, ExprKind::Binary { op: BinaryOp::Lt, .. })),
+        "{e:?}"
+    );
+    let e = print_expr("1 < 2 has 'a'");
+    assert!(
+        matches!(&e.kind, ExprKind::Binary { op: BinaryOp::Lt, right, .. } if matches!(right.kind, ExprKind::Binary { op: BinaryOp::Has, .. })),
+        "{e:?}"
+    );
+    let e = print_expr("1 < 2 in (true)");
+    assert!(
+        matches!(&e.kind, ExprKind::List { expr, .. } if matches!(expr.kind, ExprKind::Binary { op: BinaryOp::Lt, .. })),
+        "{e:?}"
+    );
+    let e = print_expr("a < b == c");
+    assert!(
+        matches!(&e.kind, ExprKind::Binary { op: BinaryOp::Eq, left, .. } if matches!(left.kind, ExprKind::Binary { op: BinaryOp::Lt, .. })),
+        "{e:?}"
+    );
+    assert_eq!(
+        parse_ok("print x = (a == b) < c, y = a has (b < c)").to_string(),
+        "print x = (a == b) < c, y = a has (b < c)"
+    );
     let e = print_expr("1 - 2 - 3");
     assert!(
         matches!(&e.kind, ExprKind::Binary { op: BinaryOp::Sub, left, .. } if matches!(left.kind, ExprKind::Binary { .. }))

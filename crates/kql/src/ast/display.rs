@@ -18,10 +18,7 @@ use crate::token::is_keyword;
 
 /// Precedence of postfix expressions and atoms.
 const ATOM: u8 = 100;
-/// Precedence of unary operators (and negative numeric literals).
-const UNARY: u8 = 7;
-/// Precedence of comparisons, list operators and `between`.
-const CMP: u8 = 3;
+use crate::token::{binding, CMP_BINDING as CMP, UNARY_BINDING as UNARY};
 
 fn is_plain_word(s: &str) -> bool {
     let mut chars = s.chars();
@@ -192,7 +189,7 @@ fn comma_list<T: Display>(f: &mut Formatter<'_>, items: &[T]) -> fmt::Result {
 /// The binding strength of an expression as printed.
 fn prec(e: &Expr) -> u8 {
     match &e.kind {
-        ExprKind::Binary { op, .. } => op.precedence(),
+        ExprKind::Binary { op, .. } => binding(*op),
         ExprKind::List { .. } | ExprKind::Between { .. } => CMP,
         ExprKind::Unary { .. } => UNARY,
         ExprKind::Literal(l) if is_negative_number(l) => UNARY,
@@ -254,7 +251,7 @@ impl Display for Expr {
                 }
             }
             ExprKind::Binary { op, left, right } => {
-                let p = op.precedence();
+                let p = binding(*op);
                 write!(f, "{} {} {}", At(left, p), op.text(), At(right, p + 1))
             }
             ExprKind::List { op, expr, items } => {

@@ -1,4 +1,5 @@
-//! Expressions: the Pratt loop over [`BinaryOp::precedence`] plus the list
+//! Expressions: the Pratt loop over `token::binding` (Kusto's
+//! levels, a refinement of [`BinaryOp::precedence`]) plus the list
 //! operators ([`ListOp`]) and `between`, unary signs (folded into numeric
 //! literals), postfix `.name` / `[index]`, calls, literals (typed ones and
 //! `dynamic(...)`), and the expressions that produce tables (`print`,
@@ -11,10 +12,8 @@ use crate::ast::{BinaryOp, ColumnDecl, Expr, ExprKind, Ident, ListOp, Literal, U
 use crate::token::{RawKind, TokenKind};
 use crate::value::{Decimal, Type, Uuid};
 
-/// Binding strength of unary `-`/`+` (above every binary operator).
-pub(super) const UNARY_PREC: u8 = 7;
-/// Binding strength of comparisons, string and list operators, `between`.
-const CMP_PREC: u8 = 3;
+pub(super) use crate::token::UNARY_BINDING as UNARY_PREC;
+use crate::token::{binding, CMP_BINDING as CMP_PREC};
 
 enum Infix {
     Binary(BinaryOp),
@@ -25,7 +24,7 @@ enum Infix {
 impl Infix {
     fn precedence(&self) -> u8 {
         match self {
-            Infix::Binary(op) => op.precedence(),
+            Infix::Binary(op) => binding(*op),
             Infix::List(_) | Infix::Between(_) => CMP_PREC,
         }
     }

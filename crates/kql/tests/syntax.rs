@@ -986,6 +986,12 @@ fn syntax_errors_name_the_place_and_what_was_expected() {
             (1, 13),
             "expected ')', found end of query",
         ),
+        (
+            "externaldata(a:string)[@'https://x']",
+            "KQL014",
+            (1, 1),
+            "not supported",
+        ),
         ("", "KQL010", (1, 1), "empty query"),
         ("// only a comment\n", "KQL010", (1, 1), "empty query"),
         (

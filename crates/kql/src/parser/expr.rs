@@ -387,6 +387,17 @@ impl<'a> Parser<'a> {
             }
             "range" if self.word_at(2) == Some("from") => return self.parse_range(),
             "datatable" if next_paren => return self.parse_datatable(),
+            "externaldata" | "external_table" | "cluster" | "database" | "materialized_view"
+                if next_paren =>
+            {
+                return Err(self.error_at(
+                    "KQL014",
+                    format!(
+                        "'{w}(...)' is not supported: this engine runs offline on local tables"
+                    ),
+                    t.span,
+                ));
+            }
             "typeof" if next_paren => {
                 self.bump();
                 self.bump();

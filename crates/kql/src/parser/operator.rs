@@ -79,11 +79,15 @@ impl<'a> Parser<'a> {
         };
         if !OPERATORS.contains(&name.as_str()) {
             let span = self.span_at(ntoks);
-            return Err(self.error_at(
-                "KQL011",
-                format!("unknown or unsupported tabular operator '{name}'"),
-                span,
-            ));
+            self.push_diag(
+                crate::diag::Diagnostic::error(
+                    "KQL011",
+                    format!("unknown or unsupported tabular operator '{name}'"),
+                    span,
+                )
+                .with_help(format!("supported operators: {}", OPERATORS.join(", "))),
+            );
+            return Err(super::Failed);
         }
         for _ in 0..ntoks {
             self.bump();

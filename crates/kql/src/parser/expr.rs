@@ -744,3 +744,59 @@ fn literal_to_json(l: &Literal) -> Option<serde_json::Value> {
         Literal::Dynamic(v) => v.clone(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::{BinaryOp, ExprKind, Literal, StatementKind};
+    use crate::Limits;
+
+    fn expr(text: &str) -> ExprKind {
+        let q = super::super::parse_query(text, &Limits::default())
+            .unwrap_or_else(|d| panic!("{text}: {d}"));
+        match q.statements.into_iter().last().map(|s| s.kind) {
+            Some(StatementKind::Expr(e)) => e.kind,
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn negative_literals_fold_but_subtraction_stays() {
+        assert_eq!(expr("-5"), ExprKind::Literal(Literal::Long(-5)));
+        assert_eq!(
+            expr("-1.5h"),
+            ExprKind::Literal(Literal::TimeSpan(-54_000_000_000))
+        );
+        assert!(matches!(
+            expr("a -5"),
+            ExprKind::Binary {
+                op: BinaryOp::Sub,
+                ..
+            }
+        ));
+        assert!(
+            matches!(expr("a - -5"), ExprKind::Binary { op: BinaryOp::Sub, right, .. } if right.kind == ExprKind::Literal(Literal::Long(-5)))
+        );
+    }
+
+    #[test]
+    fn word_operators_need_their_exact_spelling() {
+        assert!(matches!(
+            expr("a !has 'x'"),
+            ExprKind::Binary {
+                op: BinaryOp::NotHas,
+                ..
+            }
+        ));
+        // `! has` with a space is not `!has`.
+        assert!(super::super::parse_query("print a ! has 'x'", &Limits::default()).is_err());
+        assert!(super::super::parse_query("print a matches 'x'", &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn typed_literals_and_parenthesized_tables() {
+        assert_eq!(expr("int(-7)"), ExprKind::Literal(Literal::Int(-7)));
+        assert_eq!(expr("long(0x10)"), ExprKind::Literal(Literal::Long(16)));
+        assert!(matches!(expr("(print 1)"), ExprKind::Paren(_)));
+        assert!(matches!(expr("(1)"), ExprKind::Literal(Literal::Long(1))));
+    }
+}

@@ -1010,6 +1010,19 @@ fn syntax_errors_name_the_place_and_what_was_expected() {
 }
 
 #[test]
+fn common_slips_get_a_help_line() {
+    for (text, help) in [
+        ("T where a > 1", "add '|' before 'where'"),
+        ("T | where a = 1", "use '=='"),
+        ("T | take 1 count", "add '|' before 'count'"),
+    ] {
+        let err = parse_query(text, &Limits::default()).expect_err(text);
+        let h = err.0[0].help.clone().unwrap_or_default();
+        assert!(h.contains(help), "{text}: help {h:?}");
+    }
+}
+
+#[test]
 fn several_errors_are_collected() {
     let text = "T\n| where\n| frob x\n| project a,\n| count;\nprint (1 +;\nprint 2";
     let errs = errors(text);

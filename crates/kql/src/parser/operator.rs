@@ -165,7 +165,9 @@ impl<'a> Parser<'a> {
             }
         };
         if !self.at_clause_end() {
-            return Err(self.error_expected(&format!("'|' or the end of the '{name}' operator")));
+            let e = self.error_expected(&format!("'|' or the end of the '{name}' operator"));
+            self.add_hint();
+            return Err(e);
         }
         Ok(Operator {
             kind,

@@ -32,13 +32,27 @@ impl TableFormat {
 pub fn write_table(out: &mut dyn Write, table: &Table, format: TableFormat) -> std::io::Result<()> {
     match format {
         TableFormat::Json => {
-            let json = interim::table_to_json(table);
-            serde_json::to_writer(&mut *out, &json)?;
+            serde_json::to_writer(&mut *out, &table_json(table))?;
             writeln!(out)
         }
-        TableFormat::Csv => interim::write_csv(out, table),
-        TableFormat::Table => interim::write_text_table(out, table),
+        TableFormat::Csv => write_csv(out, table),
+        TableFormat::Table => write_text_table(out, table),
     }
+}
+
+/// `{"columns":[{"name","type"}],"rows":[[...]]}` with Kusto's value encoding.
+pub fn table_json(table: &Table) -> serde_json::Value {
+    interim::table_to_json(table)
+}
+
+/// CSV with a header line.
+pub fn write_csv(out: &mut dyn Write, table: &Table) -> std::io::Result<()> {
+    interim::write_csv(out, table)
+}
+
+/// Aligned text columns with a header and a rule line.
+pub fn write_text_table(out: &mut dyn Write, table: &Table) -> std::io::Result<()> {
+    interim::write_text_table(out, table)
 }
 
 /// Until `kql::output` (values branch) lands: the same contract, kept

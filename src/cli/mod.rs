@@ -9,6 +9,8 @@
 
 mod args;
 mod format;
+#[allow(dead_code)] // used by `hunt` once the pipeline (rules branch) lands
+mod hunt_output;
 mod query;
 
 use clap::{Parser, Subcommand};

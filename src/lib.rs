@@ -1,1 +1,4 @@
 //! rmmhunt: hunt for abuse of remote monitoring and management tools.
+
+pub mod sample;
+pub mod source;

@@ -48,7 +48,9 @@ pub struct AggregateDef {
 
 impl std::fmt::Debug for AggregateDef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AggregateDef").field("name", &self.name).finish()
+        f.debug_struct("AggregateDef")
+            .field("name", &self.name)
+            .finish()
     }
 }
 

@@ -17,7 +17,11 @@ pub struct EvalError {
 
 impl EvalError {
     pub fn to_diagnostic(&self) -> Diagnostic {
-        let mut d = Diagnostic::error(self.code, self.message.clone(), self.span.unwrap_or_default());
+        let mut d = Diagnostic::error(
+            self.code,
+            self.message.clone(),
+            self.span.unwrap_or_default(),
+        );
         if self.span.is_none() {
             d.labels.clear();
         }
@@ -25,6 +29,10 @@ impl EvalError {
     }
 }
 
-pub fn execute(_plan: &Plan, _catalog: &dyn Catalog, _ctx: &EvalContext) -> Result<Table, EvalError> {
+pub fn execute(
+    _plan: &Plan,
+    _catalog: &dyn Catalog,
+    _ctx: &EvalContext,
+) -> Result<Table, EvalError> {
     Ok(Table::default())
 }

@@ -48,7 +48,9 @@ pub struct FunctionDef {
 
 impl std::fmt::Debug for FunctionDef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FunctionDef").field("name", &self.name).finish()
+        f.debug_struct("FunctionDef")
+            .field("name", &self.name)
+            .finish()
     }
 }
 

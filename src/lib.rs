@@ -1,3 +1,4 @@
 //! rmmhunt: hunt for abuse of remote monitoring and management tools.
 
+pub mod pipeline;
 pub mod rule;

@@ -1,0 +1,3 @@
+//! The hunt (DESIGN.md "One hunt, three entry points").
+
+pub mod exclude;

@@ -1,0 +1,1068 @@
+//! String builtins: concatenation, slicing, splitting, regex extraction and
+//! replacement, encodings (base64, URL), URL/path/command-line parsing and
+//! text hashes. Operators (`has`, `contains`...) live in `ops`.
+
+use super::ops::{cached_regex, cast, str_of, to_string};
+use super::{arg, arg_array, arg_i64, arg_str, ArgInfo};
+use crate::value::{Type, Value};
+use serde_json::{json, Map, Value as J};
+
+type R = Result<Value, String>;
+
+fn st(s: impl Into<std::sync::Arc<str>>) -> R {
+    Ok(Value::String(s.into()))
+}
+
+pub fn strcat(a: &[Value]) -> R {
+    let mut out = String::new();
+    for v in a {
+        out.push_str(&str_of(v));
+    }
+    st(out)
+}
+
+pub fn strcat_delim(a: &[Value]) -> R {
+    let delim = arg_str(a, 0);
+    let parts: Vec<_> = a.iter().skip(1).map(str_of).collect();
+    st(parts.join(&delim))
+}
+
+pub fn strcat_array(a: &[Value]) -> R {
+    let delim = arg_str(a, 1);
+    let Some(items) = arg_array(a, 0) else {
+        return st("");
+    };
+    let parts: Vec<String> = items
+        .iter()
+        .map(|j| match j {
+            J::String(s) => s.clone(),
+            J::Null => String::new(),
+            other => other.to_string(),
+        })
+        .collect();
+    st(parts.join(&delim))
+}
+
+pub fn strlen(a: &[Value]) -> R {
+    Ok(Value::Long(arg_str(a, 0).chars().count() as i64))
+}
+
+pub fn string_size(a: &[Value]) -> R {
+    Ok(Value::Long(arg_str(a, 0).len() as i64))
+}
+
+pub fn substring(a: &[Value]) -> R {
+    let s = arg_str(a, 0);
+    let Some(mut start) = arg_i64(a, 1) else {
+        return st("");
+    };
+    let mut len = if a.len() > 2 {
+        match arg_i64(a, 2) {
+            Some(l) => l,
+            None => return st(""),
+        }
+    } else {
+        i64::MAX
+    };
+    if start < 0 {
+        len = len.saturating_add(start);
+        start = 0;
+    }
+    if len <= 0 {
+        return st("");
+    }
+    st(s.chars()
+        .skip(start as usize)
+        .take(usize::try_from(len).unwrap_or(usize::MAX))
+        .collect::<String>())
+}
+
+pub fn split(a: &[Value]) -> R {
+    let s = arg_str(a, 0);
+    let d = arg_str(a, 1);
+    let parts: Vec<J> = if d.is_empty() {
+        vec![J::String(s.to_string())]
+    } else {
+        s.split(&*d).map(|p| J::String(p.to_string())).collect()
+    };
+    if a.len() > 2 {
+        let Some(i) = arg_i64(a, 2) else {
+            return Ok(Value::Null);
+        };
+        return Ok(Value::dynamic(J::Array(
+            usize::try_from(i)
+                .ok()
+                .and_then(|i| parts.get(i).cloned())
+                .into_iter()
+                .collect(),
+        )));
+    }
+    Ok(Value::dynamic(J::Array(parts)))
+}
+
+pub fn indexof(a: &[Value]) -> R {
+    let s = arg_str(a, 0);
+    let look = arg_str(a, 1);
+    let start = if a.len() > 2 { arg_i64(a, 2) } else { Some(0) };
+    let length = if a.len() > 3 { arg_i64(a, 3) } else { Some(-1) };
+    let occurrence = if a.len() > 4 { arg_i64(a, 4) } else { Some(1) };
+    let (Some(start), Some(length), Some(occ)) = (start, length, occurrence) else {
+        return Ok(Value::Null);
+    };
+    if start < 0 || occ <= 0 {
+        return Ok(Value::Null);
+    }
+    let chars: Vec<(usize, char)> = s.char_indices().collect();
+    let nchars = chars.len() as i64;
+    if start > nchars {
+        return Ok(Value::Long(-1));
+    }
+    let byte_at = |ci: i64| -> usize { chars.get(ci as usize).map(|(b, _)| *b).unwrap_or(s.len()) };
+    let from = byte_at(start);
+    let to = if length < 0 {
+        s.len()
+    } else {
+        byte_at(start.saturating_add(length).min(nchars))
+    };
+    let window = s.get(from..to).unwrap_or("");
+    let mut pos = 0;
+    let mut seen = 0;
+    while let Some(i) = window.get(pos..).and_then(|w| w.find(&*look)) {
+        seen += 1;
+        let at = pos + i;
+        if seen == occ {
+            let ci = s[..from + at].chars().count() as i64;
+            return Ok(Value::Long(ci));
+        }
+        pos = at + look.len().max(1);
+        if pos > window.len() {
+            break;
+        }
+    }
+    Ok(Value::Long(-1))
+}
+
+pub fn replace_string(a: &[Value]) -> R {
+    let s = arg_str(a, 0);
+    let look = arg_str(a, 1);
+    if look.is_empty() {
+        return st(s.into_owned());
+    }
+    st(s.replace(&*look, &arg_str(a, 2)))
+}
+
+/// Kusto rewrite text (`\1`, `$1`) to the `regex` crate's syntax.
+fn rewrite_syntax(r: &str) -> String {
+    let mut out = String::with_capacity(r.len() + 4);
+    let mut it = r.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\\' => match it.peek() {
+                Some(d) if d.is_ascii_digit() => {
+                    out.push_str(&format!("${{{d}}}"));
+                    it.next();
+                }
+                _ => out.push('\\'),
+            },
+            '$' => match it.peek() {
+                Some(d) if d.is_ascii_digit() || *d == '{' => out.push('$'),
+                _ => out.push_str("$$"),
+            },
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn regex_replace(text: &str, re: &str, rewrite: &str) -> R {
+    let re = cached_regex(re)?;
+    st(re
+        .replace_all(text, rewrite_syntax(rewrite).as_str())
+        .into_owned())
+}
+
+pub fn replace_regex(a: &[Value]) -> R {
+    regex_replace(&arg_str(a, 0), &arg_str(a, 1), &arg_str(a, 2))
+}
+
+pub fn replace_legacy(a: &[Value]) -> R {
+    regex_replace(&arg_str(a, 2), &arg_str(a, 0), &arg_str(a, 1))
+}
+
+pub fn tolower(a: &[Value]) -> R {
+    st(arg_str(a, 0).to_lowercase())
+}
+
+pub fn toupper(a: &[Value]) -> R {
+    st(arg_str(a, 0).to_uppercase())
+}
+
+pub fn reverse(a: &[Value]) -> R {
+    st(arg_str(a, 0).chars().rev().collect::<String>())
+}
+
+fn trim_with(a: &[Value], start: bool, end: bool) -> R {
+    let re = arg_str(a, 0);
+    let s = arg_str(a, 1);
+    let mut out: &str = &s;
+    if start {
+        let r = cached_regex(&format!("^(?:{re})+"))?;
+        if let Some(m) = r.find(out) {
+            out = &out[m.end()..];
+        }
+    }
+    if end {
+        let r = cached_regex(&format!("(?:{re})+$"))?;
+        if let Some(m) = r.find(out) {
+            out = &out[..m.start()];
+        }
+    }
+    st(out)
+}
+
+pub fn trim(a: &[Value]) -> R {
+    trim_with(a, true, true)
+}
+pub fn trim_start(a: &[Value]) -> R {
+    trim_with(a, true, false)
+}
+pub fn trim_end(a: &[Value]) -> R {
+    trim_with(a, false, true)
+}
+
+pub fn extract_ret(a: &[ArgInfo]) -> Result<Type, String> {
+    Ok(a.get(3).and_then(|t| t.type_of).unwrap_or(Type::String))
+}
+
+pub fn extract(a: &[Value]) -> R {
+    let re = cached_regex(&arg_str(a, 0))?;
+    let group = arg_i64(a, 1).unwrap_or(-1);
+    let s = arg_str(a, 2);
+    let typed = if a.len() > 3 {
+        Type::from_name(&arg_str(a, 3))
+    } else {
+        None
+    };
+    let found = usize::try_from(group).ok().and_then(|g| {
+        re.captures(&s)
+            .and_then(|c| c.get(g))
+            .map(|m| m.as_str().to_string())
+    });
+    Ok(match (found, typed) {
+        (Some(t), None | Some(Type::String)) => Value::string(t),
+        (None, None | Some(Type::String)) => Value::empty_string(),
+        (Some(t), Some(ty)) => cast(&Value::string(t), ty),
+        (None, Some(_)) => Value::Null,
+    })
+}
+
+pub fn extract_all(a: &[Value]) -> R {
+    let re = cached_regex(&arg_str(a, 0))?;
+    let (groups, s) = if a.len() > 2 {
+        let g: Option<Vec<usize>> = arg_array(a, 1).map(|arr| {
+            arr.iter()
+                .filter_map(|x| x.as_u64().map(|n| n as usize))
+                .collect()
+        });
+        (g, arg_str(a, 2))
+    } else {
+        (None, arg_str(a, 1))
+    };
+    let ncap = re.captures_len() - 1;
+    let mut out = Vec::new();
+    for c in re.captures_iter(&s) {
+        let text = |g: usize| J::String(c.get(g).map(|m| m.as_str()).unwrap_or("").to_string());
+        let item = match &groups {
+            Some(gs) if gs.len() == 1 => text(gs[0]),
+            Some(gs) => J::Array(gs.iter().map(|g| text(*g)).collect()),
+            None if ncap == 0 => text(0),
+            None if ncap == 1 => text(1),
+            None => J::Array((1..=ncap).map(text).collect()),
+        };
+        out.push(item);
+    }
+    Ok(if out.is_empty() {
+        Value::Null
+    } else {
+        Value::dynamic(J::Array(out))
+    })
+}
+
+pub fn countof(a: &[Value]) -> R {
+    let s = arg_str(a, 0);
+    let look = arg_str(a, 1);
+    let regex = a.len() > 2 && arg_str(a, 2).eq_ignore_ascii_case("regex");
+    if look.is_empty() {
+        return Ok(Value::Long(0));
+    }
+    if regex {
+        let re = cached_regex(&look)?;
+        return Ok(Value::Long(re.find_iter(&s).count() as i64));
+    }
+    let f = memchr::memmem::Finder::new(look.as_bytes());
+    let h = s.as_bytes();
+    let mut n = 0;
+    let mut pos = 0;
+    while let Some(i) = h.get(pos..).and_then(|w| f.find(w)) {
+        n += 1;
+        pos += i + 1;
+    }
+    Ok(Value::Long(n))
+}
+
+// ------------------------------------------------------------- encodings
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+pub(crate) fn base64_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(B64[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let mut buf = 0u32;
+    let mut bits = 0;
+    let mut pad = false;
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => {
+                pad = true;
+                continue;
+            }
+            b' ' | b'\n' | b'\r' | b'\t' => continue,
+            _ => return None,
+        };
+        if pad {
+            return None;
+        }
+        buf = (buf << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+            buf &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+pub fn base64_encode_tostring(a: &[Value]) -> R {
+    st(base64_encode(arg_str(a, 0).as_bytes()))
+}
+
+pub fn base64_decode_tostring(a: &[Value]) -> R {
+    let text = arg_str(a, 0);
+    st(base64_decode(&text)
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default())
+}
+
+fn percent_decode(s: &str, plus_space: bool) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(v) => {
+                        out.push(v);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' if plus_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub fn url_decode(a: &[Value]) -> R {
+    st(percent_decode(&arg_str(a, 0), true))
+}
+
+pub fn url_encode(a: &[Value]) -> R {
+    let s = arg_str(a, 0);
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    st(out)
+}
+
+// --------------------------------------------------------------- parsing
+
+pub fn parse_url(a: &[Value]) -> R {
+    let s = arg_str(a, 0);
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return Ok(Value::dynamic(json!({})));
+    };
+    if scheme.is_empty()
+        || !scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
+        return Ok(Value::dynamic(json!({})));
+    }
+    let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let (userinfo, hostport) = match authority.rfind('@') {
+        Some(i) => (&authority[..i], &authority[i + 1..]),
+        None => ("", authority),
+    };
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let (host, port) = if hostport.starts_with('[') {
+        match hostport.find(']') {
+            Some(i) => (
+                &hostport[..=i],
+                hostport[i + 1..].strip_prefix(':').unwrap_or(""),
+            ),
+            None => (hostport, ""),
+        }
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => (h, p),
+            _ => (hostport, ""),
+        }
+    };
+    let mut params = Map::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        params.insert(percent_decode(k, true), J::String(percent_decode(v, true)));
+    }
+    Ok(Value::dynamic(json!({
+        "Scheme": scheme,
+        "Host": host,
+        "Port": port,
+        "Path": path,
+        "Username": user,
+        "Password": password,
+        "Query Parameters": J::Object(params),
+        "Fragment": fragment,
+    })))
+}
+
+pub fn parse_path(a: &[Value]) -> R {
+    let s = arg_str(a, 0);
+    let mut scheme = "";
+    let mut body: &str = &s;
+    if let Some((sch, rest)) = s.split_once("://") {
+        if !sch.is_empty() && sch.chars().all(|c| c.is_ascii_alphanumeric()) {
+            scheme = sch;
+            body = rest;
+        }
+    }
+    let sep = |c: char| c == '\\' || c == '/';
+    // root: `C:`, `\\server\share`, or a leading separator
+    let root = if body.len() >= 2
+        && body.as_bytes()[1] == b':'
+        && body.as_bytes()[0].is_ascii_alphabetic()
+    {
+        &body[..2]
+    } else if let Some(rest) = body.strip_prefix("\\\\") {
+        let mut parts = rest.splitn(3, '\\');
+        let server = parts.next().unwrap_or("");
+        let share = parts.next().unwrap_or("");
+        let n = 2 + server.len() + if share.is_empty() { 0 } else { 1 + share.len() };
+        &body[..n.min(body.len())]
+    } else {
+        ""
+    };
+    let (dir, file) = match body.rfind(sep) {
+        Some(i) => (&body[..i], &body[i + 1..]),
+        None => ("", body),
+    };
+    let (file, ads) = match file.find(':') {
+        Some(i) if !file.is_empty() => (&file[..i], &file[i + 1..]),
+        _ => (file, ""),
+    };
+    let ext = match file.rfind('.') {
+        Some(i) => &file[i + 1..],
+        None => "",
+    };
+    let dir_name = dir.rsplit(sep).next().unwrap_or("");
+    Ok(Value::dynamic(json!({
+        "Scheme": scheme,
+        "RootPath": root,
+        "DirectoryPath": dir,
+        "DirectoryName": dir_name,
+        "Filename": file,
+        "Extension": ext,
+        "AlternateDataStreamName": ads,
+    })))
+}
+
+/// Windows `CommandLineToArgvW` rules.
+pub fn parse_command_line(a: &[Value]) -> R {
+    let s = arg_str(a, 0);
+    let mut args = Vec::new();
+    let mut cur = String::new();
+    let mut in_arg = false;
+    let mut quoted = false;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let mut n = 1;
+                while chars.peek() == Some(&'\\') {
+                    chars.next();
+                    n += 1;
+                }
+                in_arg = true;
+                if chars.peek() == Some(&'"') {
+                    cur.extend(std::iter::repeat_n('\\', n / 2));
+                    if n % 2 == 1 {
+                        chars.next();
+                        cur.push('"');
+                    }
+                } else {
+                    cur.extend(std::iter::repeat_n('\\', n));
+                }
+            }
+            '"' => {
+                in_arg = true;
+                if quoted && chars.peek() == Some(&'"') {
+                    chars.next();
+                    cur.push('"');
+                } else {
+                    quoted = !quoted;
+                }
+            }
+            ' ' | '\t' if !quoted => {
+                if in_arg {
+                    args.push(J::String(std::mem::take(&mut cur)));
+                    in_arg = false;
+                }
+            }
+            other => {
+                in_arg = true;
+                cur.push(other);
+            }
+        }
+    }
+    if in_arg {
+        args.push(J::String(cur));
+    }
+    Ok(Value::dynamic(J::Array(args)))
+}
+
+pub fn strrep(a: &[Value]) -> R {
+    let s = arg_str(a, 0);
+    let n = arg_i64(a, 1).unwrap_or(0).clamp(0, 1 << 20) as usize;
+    let d = if a.len() > 2 {
+        arg_str(a, 2).into_owned()
+    } else {
+        String::new()
+    };
+    st(vec![s.as_ref(); n].join(&d))
+}
+
+// ---------------------------------------------------------------- hashes
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hash_text(a: &[Value]) -> String {
+    match arg(a, 0) {
+        Value::Dynamic(_) => to_string(arg(a, 0)),
+        other => str_of(other).into_owned(),
+    }
+}
+
+pub fn hash_sha256(a: &[Value]) -> R {
+    st(hex(&crate::functions::string::digest::sha256(
+        hash_text(a).as_bytes(),
+    )))
+}
+pub fn hash_sha1(a: &[Value]) -> R {
+    st(hex(&crate::functions::string::digest::sha1(
+        hash_text(a).as_bytes(),
+    )))
+}
+pub fn hash_md5(a: &[Value]) -> R {
+    st(hex(&crate::functions::string::digest::md5(
+        hash_text(a).as_bytes(),
+    )))
+}
+
+/// Hash functions used by `hash_*` (standard algorithms, FIPS 180-4 / RFC
+/// 1321), small enough to keep the crate free of extra dependencies.
+pub(crate) mod digest {
+    pub fn sha256(data: &[u8]) -> [u8; 32] {
+        const K: [u32; 64] = [
+            0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+            0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+            0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+            0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+            0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+            0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+            0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+            0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+            0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+            0xc67178f2,
+        ];
+        let mut h: [u32; 8] = [
+            0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+            0x5be0cd19,
+        ];
+        for block in pad(data, true).chunks(64) {
+            let mut w = [0u32; 64];
+            for i in 0..16 {
+                w[i] = u32::from_be_bytes([
+                    block[4 * i],
+                    block[4 * i + 1],
+                    block[4 * i + 2],
+                    block[4 * i + 3],
+                ]);
+            }
+            for i in 16..64 {
+                let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+                let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+                w[i] = w[i - 16]
+                    .wrapping_add(s0)
+                    .wrapping_add(w[i - 7])
+                    .wrapping_add(s1);
+            }
+            let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
+            for i in 0..64 {
+                let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+                let ch = (e & f) ^ (!e & g);
+                let t1 = hh
+                    .wrapping_add(s1)
+                    .wrapping_add(ch)
+                    .wrapping_add(K[i])
+                    .wrapping_add(w[i]);
+                let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
+                let maj = (a & b) ^ (a & c) ^ (b & c);
+                let t2 = s0.wrapping_add(maj);
+                hh = g;
+                g = f;
+                f = e;
+                e = d.wrapping_add(t1);
+                d = c;
+                c = b;
+                b = a;
+                a = t1.wrapping_add(t2);
+            }
+            for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
+                *x = x.wrapping_add(y);
+            }
+        }
+        let mut out = [0u8; 32];
+        for (i, v) in h.iter().enumerate() {
+            out[4 * i..4 * i + 4].copy_from_slice(&v.to_be_bytes());
+        }
+        out
+    }
+
+    pub fn sha1(data: &[u8]) -> [u8; 20] {
+        let mut h: [u32; 5] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
+        for block in pad(data, true).chunks(64) {
+            let mut w = [0u32; 80];
+            for i in 0..16 {
+                w[i] = u32::from_be_bytes([
+                    block[4 * i],
+                    block[4 * i + 1],
+                    block[4 * i + 2],
+                    block[4 * i + 3],
+                ]);
+            }
+            for i in 16..80 {
+                w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
+            }
+            let [mut a, mut b, mut c, mut d, mut e] = h;
+            for (i, wi) in w.iter().enumerate() {
+                let (f, k) = match i {
+                    0..=19 => ((b & c) | (!b & d), 0x5A827999),
+                    20..=39 => (b ^ c ^ d, 0x6ED9EBA1),
+                    40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1BBCDC),
+                    _ => (b ^ c ^ d, 0xCA62C1D6),
+                };
+                let t = a
+                    .rotate_left(5)
+                    .wrapping_add(f)
+                    .wrapping_add(e)
+                    .wrapping_add(k)
+                    .wrapping_add(*wi);
+                e = d;
+                d = c;
+                c = b.rotate_left(30);
+                b = a;
+                a = t;
+            }
+            for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
+                *x = x.wrapping_add(y);
+            }
+        }
+        let mut out = [0u8; 20];
+        for (i, v) in h.iter().enumerate() {
+            out[4 * i..4 * i + 4].copy_from_slice(&v.to_be_bytes());
+        }
+        out
+    }
+
+    pub fn md5(data: &[u8]) -> [u8; 16] {
+        const S: [u32; 64] = [
+            7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20,
+            5, 9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+            6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
+        ];
+        let k: Vec<u32> = (0..64)
+            .map(|i| ((i as f64 + 1.0).sin().abs() * 4_294_967_296.0) as u32)
+            .collect();
+        let mut h: [u32; 4] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
+        for block in pad(data, false).chunks(64) {
+            let m: Vec<u32> = (0..16)
+                .map(|i| {
+                    u32::from_le_bytes([
+                        block[4 * i],
+                        block[4 * i + 1],
+                        block[4 * i + 2],
+                        block[4 * i + 3],
+                    ])
+                })
+                .collect();
+            let [mut a, mut b, mut c, mut d] = h;
+            for i in 0..64 {
+                let (f, g) = match i {
+                    0..=15 => ((b & c) | (!b & d), i),
+                    16..=31 => ((d & b) | (!d & c), (5 * i + 1) % 16),
+                    32..=47 => (b ^ c ^ d, (3 * i + 5) % 16),
+                    _ => (c ^ (b | !d), (7 * i) % 16),
+                };
+                let f = f.wrapping_add(a).wrapping_add(k[i]).wrapping_add(m[g]);
+                a = d;
+                d = c;
+                c = b;
+                b = b.wrapping_add(f.rotate_left(S[i]));
+            }
+            for (x, y) in h.iter_mut().zip([a, b, c, d]) {
+                *x = x.wrapping_add(y);
+            }
+        }
+        let mut out = [0u8; 16];
+        for (i, v) in h.iter().enumerate() {
+            out[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes());
+        }
+        out
+    }
+
+    /// Merkle-Damgard padding to 64-byte blocks, length big- or
+    /// little-endian.
+    fn pad(data: &[u8], big_endian: bool) -> Vec<u8> {
+        let mut m = data.to_vec();
+        let bits = (data.len() as u64).wrapping_mul(8);
+        m.push(0x80);
+        while m.len() % 64 != 56 {
+            m.push(0);
+        }
+        if big_endian {
+            m.extend_from_slice(&bits.to_be_bytes());
+        } else {
+            m.extend_from_slice(&bits.to_le_bytes());
+        }
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::functions::test_util::{check, j, s};
+    use crate::value::{Type, Value};
+    use serde_json::json;
+
+    #[test]
+    fn string_table() {
+        check(&[
+            (
+                "strcat",
+                vec![s("hello"), s(" "), s("world")],
+                s("hello world"),
+            ),
+            ("strcat", vec![s("a"), Value::Null, s("b")], s("ab")),
+            (
+                "strcat",
+                vec![
+                    s("n="),
+                    Value::Long(5),
+                    s(", t="),
+                    Value::TimeSpan(crate::time::HOUR),
+                ],
+                s("n=5, t=01:00:00"),
+            ),
+            (
+                "strcat_delim",
+                vec![
+                    s("-"),
+                    Value::Long(1),
+                    s("2"),
+                    s("A"),
+                    Value::TimeSpan(crate::time::SECOND),
+                ],
+                s("1-2-A-00:00:01"),
+            ),
+            (
+                "strcat_array",
+                vec![j(json!([1, 2, 3])), s("->")],
+                s("1->2->3"),
+            ),
+            ("strlen", vec![s("")], Value::Long(0)),
+            ("strlen", vec![s("héllo")], Value::Long(5)),
+            (
+                "substring",
+                vec![s("123456"), Value::Long(1), Value::Long(2)],
+                s("23"),
+            ),
+            ("substring", vec![s("123456"), Value::Long(2)], s("3456")),
+            (
+                "substring",
+                vec![s("ABCD"), Value::Long(-1), Value::Long(2)],
+                s("A"),
+            ),
+            (
+                "substring",
+                vec![s("ABCD"), Value::Long(10), Value::Long(2)],
+                s(""),
+            ),
+            ("split", vec![s("aa_bb"), s("_")], j(json!(["aa", "bb"]))),
+            (
+                "split",
+                vec![s("aaa_bbb_ccc"), s("_"), Value::Long(1)],
+                j(json!(["bbb"])),
+            ),
+            ("split", vec![s(""), s("_")], j(json!([""]))),
+            ("split", vec![s("a__b"), s("_")], j(json!(["a", "", "b"]))),
+            ("split", vec![s("aabbcc"), s("bb")], j(json!(["aa", "cc"]))),
+            ("indexof", vec![s("abcdefg"), s("cde")], Value::Long(2)),
+            (
+                "indexof",
+                vec![s("abcdefg"), s("cde"), Value::Long(1), Value::Long(4)],
+                Value::Long(2),
+            ),
+            (
+                "indexof",
+                vec![s("abcdefg"), s("cde"), Value::Long(1), Value::Long(2)],
+                Value::Long(-1),
+            ),
+            (
+                "indexof",
+                vec![
+                    s("abcdefgabc"),
+                    s("abc"),
+                    Value::Long(0),
+                    Value::Long(-1),
+                    Value::Long(2),
+                ],
+                Value::Long(7),
+            ),
+            ("indexof", vec![s("abc"), s("x")], Value::Long(-1)),
+            (
+                "replace_string",
+                vec![s("A magic trick"), s("magic"), s("cool")],
+                s("A cool trick"),
+            ),
+            (
+                "replace_regex",
+                vec![s("abc123def456"), s(r"(\d+)"), s(r"<\1>")],
+                s("abc<123>def<456>"),
+            ),
+            ("replace", vec![s(r"\d"), s("#"), s("a1b2")], s("a#b#")),
+            ("tolower", vec![s("ÀBC")], s("àbc")),
+            ("toupper", vec![s("abc")], s("ABC")),
+            (
+                "reverse",
+                vec![s("ABCDEFGHIJKLMNOPQRSTUVWXYZ")],
+                s("ZYXWVUTSRQPONMLKJIHGFEDCBA"),
+            ),
+            (
+                "trim",
+                vec![s("--"), s("--https://bing.com--")],
+                s("https://bing.com"),
+            ),
+            ("trim_start", vec![s("-+"), s("--x--")], s("x--")),
+            ("trim_end", vec![s("-+"), s("--x--")], s("--x")),
+            (
+                "trim",
+                vec![s(r"\s+"), s("   Hello, world!   ")],
+                s("Hello, world!"),
+            ),
+            ("countof", vec![s("aaaa"), s("aa")], Value::Long(3)),
+            (
+                "countof",
+                vec![s("aaaa"), s("aa"), s("regex")],
+                Value::Long(2),
+            ),
+            ("countof", vec![s("abcab"), s("ab")], Value::Long(2)),
+            ("base64_decode_tostring", vec![s("S3VzdG8=")], s("Kusto")),
+            ("base64_encode_tostring", vec![s("Kusto")], s("S3VzdG8=")),
+            ("base64_encode_tostring", vec![s("ab")], s("YWI=")),
+            ("base64_decode_tostring", vec![s("!!")], s("")),
+            (
+                "url_decode",
+                vec![s("https%3a%2f%2fwww.bing.com%2f")],
+                s("https://www.bing.com/"),
+            ),
+            (
+                "url_encode",
+                vec![s("https://www.bing.com/")],
+                s("https%3A%2F%2Fwww.bing.com%2F"),
+            ),
+            (
+                "strrep",
+                vec![s("ab"), Value::Long(3), s(",")],
+                s("ab,ab,ab"),
+            ),
+            (
+                "hash_sha256",
+                vec![s("abc")],
+                s("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            ),
+            (
+                "hash_sha1",
+                vec![s("abc")],
+                s("a9993e364706816aba3e25717850c26c9cd0d89d"),
+            ),
+            (
+                "hash_md5",
+                vec![s("abc")],
+                s("900150983cd24fb0d6963f7d28e17f72"),
+            ),
+            (
+                "hash_md5",
+                vec![s("")],
+                s("d41d8cd98f00b204e9800998ecf8427e"),
+            ),
+        ]);
+    }
+
+    #[test]
+    fn extract_table() {
+        let text = "User: James, Email: James@example.com, Age: 29";
+        check(&[
+            (
+                "extract",
+                vec![s("User: ([^,]+)"), Value::Long(1), s(text)],
+                s("James"),
+            ),
+            (
+                "extract",
+                vec![
+                    s(r"Email: (\S+),"),
+                    Value::Long(1),
+                    s("User: David, Age: 35"),
+                ],
+                s(""),
+            ),
+            ("extract", vec![s(r"\d+"), Value::Long(0), s(text)], s("29")),
+            (
+                "extract",
+                vec![s(r"x(\d+)"), Value::Long(1), s("abc"), s("long")],
+                Value::Null,
+            ),
+            (
+                "extract",
+                vec![s(r"x(\d+)"), Value::Long(1), s("ax42b"), s("long")],
+                Value::Long(42),
+            ),
+            (
+                "extract",
+                vec![s(r"-(\d{2})-"), Value::Long(1), s("21-07-2023"), s("int")],
+                Value::Int(7),
+            ),
+            (
+                "extract_all",
+                vec![s(r"(\d+)"), s("a1b22")],
+                j(json!(["1", "22"])),
+            ),
+            (
+                "extract_all",
+                vec![s(r"(\w)(\d)"), s("a1b2")],
+                j(json!([["a", "1"], ["b", "2"]])),
+            ),
+            ("extract_all", vec![s(r"\d"), s("abc")], Value::Null),
+        ]);
+        let a = crate::functions::ArgInfo::of(Type::String);
+        let t = crate::functions::ArgInfo {
+            type_of: Some(Type::Long),
+            ..a.clone()
+        };
+        assert_eq!(
+            super::extract_ret(&[a.clone(), a.clone(), a.clone(), t]),
+            Ok(Type::Long)
+        );
+        assert_eq!(
+            super::extract_ret(&[a.clone(), a.clone(), a]),
+            Ok(Type::String)
+        );
+        assert!(crate::functions::call("extract", &[s("("), Value::Long(0), s("x")]).is_err());
+    }
+
+    #[test]
+    fn parse_functions() {
+        check(&[
+            (
+                "parse_url",
+                vec![s(
+                    "scheme://username:password@host:1234/this/is/a/path?k1=v1&k2=v2#fragment",
+                )],
+                j(
+                    json!({"Scheme":"scheme","Host":"host","Port":"1234","Path":"/this/is/a/path","Username":"username","Password":"password","Query Parameters":{"k1":"v1","k2":"v2"},"Fragment":"fragment"}),
+                ),
+            ),
+            (
+                "parse_path",
+                vec![s(r"C:\temp\file.txt")],
+                j(
+                    json!({"Scheme":"","RootPath":"C:","DirectoryPath":"C:\\temp","DirectoryName":"temp","Filename":"file.txt","Extension":"txt","AlternateDataStreamName":""}),
+                ),
+            ),
+            (
+                "parse_command_line",
+                vec![s(r#""C:\Program Files\a.exe" -x "b c" d\"e"#), s("windows")],
+                j(json!(["C:\\Program Files\\a.exe", "-x", "b c", "d\"e"])),
+            ),
+        ]);
+    }
+}

@@ -2,4 +2,5 @@
 
 pub mod pipeline;
 pub mod rule;
+pub mod sample;
 pub mod source;

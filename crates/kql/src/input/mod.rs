@@ -927,18 +927,16 @@ struct CsvStream {
 
 impl CsvStream {
     fn step(&mut self) -> Result<Option<Row>, ScanError> {
-        loop {
-            if !self.records.next_record(self.prefilter.as_deref())? {
-                return Ok(None);
-            }
-            let mut row = self.template.clone();
-            if let Err(m) = self.decoder.decode(&self.records.split, &mut row) {
-                let rel = self.records.rec_rel;
-                let l = self.records.line_no(rel);
-                return Err(self.records.shared.error(l, None, m));
-            }
-            return Ok(Some(row));
+        if !self.records.next_record(self.prefilter.as_deref())? {
+            return Ok(None);
         }
+        let mut row = self.template.clone();
+        if let Err(m) = self.decoder.decode(&self.records.split, &mut row) {
+            let rel = self.records.rec_rel;
+            let l = self.records.line_no(rel);
+            return Err(self.records.shared.error(l, None, m));
+        }
+        Ok(Some(row))
     }
 }
 

@@ -11,6 +11,7 @@
 //!   which some non-ASCII letters match ASCII `k`, `s` and `i` (KELVIN SIGN,
 //!   LONG S, dotless/dotted I); when a needle contains one of those letters,
 //!   rows with non-ASCII bytes are never skipped.
+//!
 //! This module holds no I/O.
 
 use crate::table::Prefilter;

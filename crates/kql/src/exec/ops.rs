@@ -300,7 +300,9 @@ impl Exec<'_> {
                 }
             }
             rows_seen += 1;
-            if rows_seen % MEMORY_CHECK_EVERY == 0 {
+            // Summing every group's estimate is O(groups): do it less often
+            // as the number of groups grows.
+            if rows_seen % MEMORY_CHECK_EVERY.max(groups.len()) == 0 {
                 let acc_bytes: usize = groups
                     .iter()
                     .map(|(_, accs)| accs.iter().map(|a| a.memory() + 16).sum::<usize>())

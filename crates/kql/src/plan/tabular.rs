@@ -1630,7 +1630,11 @@ impl Planner<'_> {
                 }
                 ParsePart::Column(decl) => {
                     group += 1;
+                    let last = matches!(p.pattern.last(), Some(ParsePart::Column(d)) if std::ptr::eq(d, decl));
                     re.push_str(match decl.ty {
+                        // Unanchored regex mode: a trailing string column
+                        // takes the rest of the text.
+                        Type::String if last && kind == ParseKind::Regex => "(.*)",
                         Type::Int | Type::Long => r"(-?\d+)",
                         Type::Real => r"(-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)",
                         _ => "(.*?)",

@@ -906,6 +906,15 @@ impl Planner<'_> {
                 failed = true;
                 continue;
             }
+            if t == Type::Dynamic {
+                self.error(
+                    codes::EXPECTED_TYPE,
+                    format!("summarize cannot group by the dynamic value '{name}': convert it first (tostring(), tolong()...)"),
+                    it.expr.span,
+                );
+                failed = true;
+                continue;
+            }
             if let ExprKind::Name(id) = &it.expr.kind {
                 by_names.push(id.name.clone());
             }

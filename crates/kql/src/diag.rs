@@ -88,7 +88,10 @@ impl Diagnostic {
             return format!("{origin}: {sev}[{}]: {}\n", self.code, self.message);
         };
         let (line, col) = idx.line_col(text, span.start as usize);
-        let mut out = format!("{origin}:{line}:{col}: {sev}[{}]: {}\n", self.code, self.message);
+        let mut out = format!(
+            "{origin}:{line}:{col}: {sev}[{}]: {}\n",
+            self.code, self.message
+        );
         let src = idx.line_text(text, line);
         out.push_str("  | ");
         out.push_str(&src.replace('\t', " "));
@@ -134,7 +137,10 @@ impl Diagnostics {
     }
 
     pub fn render_plain(&self, origin: &str, text: &str) -> String {
-        self.0.iter().map(|d| d.render_plain(origin, text)).collect()
+        self.0
+            .iter()
+            .map(|d| d.render_plain(origin, text))
+            .collect()
     }
 }
 

@@ -102,7 +102,11 @@ pub fn plan(query: &ast::Query, catalog: &dyn Catalog) -> Result<plan::Plan, Dia
 }
 
 /// Runs a plan.
-pub fn run(plan: &plan::Plan, catalog: &dyn Catalog, ctx: &EvalContext) -> Result<Table, exec::EvalError> {
+pub fn run(
+    plan: &plan::Plan,
+    catalog: &dyn Catalog,
+    ctx: &EvalContext,
+) -> Result<Table, exec::EvalError> {
     exec::execute(plan, catalog, ctx)
 }
 

@@ -117,7 +117,14 @@ mod tests {
     fn line_col_counts_chars_and_lines() {
         let text = "ab\r\ncd\n\tÜx";
         let idx = LineIndex::new(text);
-        for (offset, want) in [(0, (1, 1)), (1, (1, 2)), (4, (2, 1)), (7, (3, 1)), (8, (3, 2)), (10, (3, 3))] {
+        for (offset, want) in [
+            (0, (1, 1)),
+            (1, (1, 2)),
+            (4, (2, 1)),
+            (7, (3, 1)),
+            (8, (3, 2)),
+            (10, (3, 3)),
+        ] {
             assert_eq!(idx.line_col(text, offset), want, "offset {offset}");
         }
         assert_eq!(idx.line_text(text, 1), "ab");

@@ -124,7 +124,11 @@ pub trait Catalog: Sync {
 
     /// Opens the table for reading; returns one or more partitions whose
     /// concatenation is the whole table.
-    fn scan(&self, table: &str, request: &ScanRequest) -> Result<Vec<Box<dyn RowStream + '_>>, ScanError>;
+    fn scan(
+        &self,
+        table: &str,
+        request: &ScanRequest,
+    ) -> Result<Vec<Box<dyn RowStream + '_>>, ScanError>;
 }
 
 /// A catalog of in-memory tables (tests, fixtures, `datatable` results).
@@ -159,17 +163,23 @@ impl Catalog for MemoryCatalog {
         self.get(table).map(|t| t.schema.clone())
     }
 
-    fn scan(&self, table: &str, request: &ScanRequest) -> Result<Vec<Box<dyn RowStream + '_>>, ScanError> {
+    fn scan(
+        &self,
+        table: &str,
+        request: &ScanRequest,
+    ) -> Result<Vec<Box<dyn RowStream + '_>>, ScanError> {
         let t = self.get(table).ok_or_else(|| ScanError {
             table: table.to_string(),
             location: "catalog".into(),
             message: "no such table".into(),
         })?;
         let cols = request.columns.clone();
-        let it = t
-            .rows
-            .iter()
-            .map(move |r| Ok(cols.iter().map(|&i| r.get(i).cloned().unwrap_or_default()).collect()));
+        let it = t.rows.iter().map(move |r| {
+            Ok(cols
+                .iter()
+                .map(|&i| r.get(i).cloned().unwrap_or_default())
+                .collect())
+        });
         Ok(vec![Box::new(it)])
     }
 }

@@ -22,19 +22,44 @@ pub enum ExprKind {
     /// `$left`/`$right` (with the `$`).
     Name(Ident),
     /// `base.name`
-    Member { base: Box<Expr>, name: Ident },
+    Member {
+        base: Box<Expr>,
+        name: Ident,
+    },
     /// `base[index]` (array index or `['key']`)
-    Index { base: Box<Expr>, index: Box<Expr> },
-    Unary { op: UnaryOp, expr: Box<Expr> },
-    Binary { op: BinaryOp, left: Box<Expr>, right: Box<Expr> },
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
     /// `x in (a, b)`, `x has_any (list)` ...: each item may be a scalar, a
     /// dynamic array, or a tabular expression.
-    List { op: ListOp, expr: Box<Expr>, items: Vec<Expr> },
+    List {
+        op: ListOp,
+        expr: Box<Expr>,
+        items: Vec<Expr>,
+    },
     /// `x between (low .. high)`, `x !between (...)`
-    Between { negated: bool, expr: Box<Expr>, low: Box<Expr>, high: Box<Expr> },
+    Between {
+        negated: bool,
+        expr: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+    },
     /// `f(a, b)`; also `toscalar(T)`, `materialize(T)`, user functions, and
     /// typed-cast calls that are not literals (`toint(x)`).
-    Call { name: Ident, args: Vec<Expr> },
+    Call {
+        name: Ident,
+        args: Vec<Expr>,
+    },
     /// `*` as an argument (`arg_max(x, *)`, `take_any(*)`).
     Star,
     /// `typeof(long)` as an argument (`extract(..., typeof(long))`).
@@ -42,13 +67,24 @@ pub enum ExprKind {
 
     // ---- tabular ----
     /// `input | op`
-    Pipe { input: Box<Expr>, op: Box<Operator> },
+    Pipe {
+        input: Box<Expr>,
+        op: Box<Operator>,
+    },
     /// `datatable(a:long, b:string) [1, "x", ...]`
-    Datatable { columns: Vec<ColumnDecl>, values: Vec<Expr> },
+    Datatable {
+        columns: Vec<ColumnDecl>,
+        values: Vec<Expr>,
+    },
     /// `print a = 1, 2`
     Print(Vec<NamedExpr>),
     /// `range x from a to b step s`
-    Range { name: Ident, from: Box<Expr>, to: Box<Expr>, step: Box<Expr> },
+    Range {
+        name: Ident,
+        from: Box<Expr>,
+        to: Box<Expr>,
+        step: Box<Expr>,
+    },
     /// `union [kind=..] [withsource=..] T1, T2` at the start of a pipeline.
     Union(Union),
     /// `(expr)` kept only where it matters for printing a tabular argument;
@@ -185,7 +221,10 @@ impl BinaryOp {
     }
 
     pub fn from_text(text: &str) -> Option<BinaryOp> {
-        BinaryOp::TABLE.iter().find(|(_, t)| *t == text).map(|(op, _)| *op)
+        BinaryOp::TABLE
+            .iter()
+            .find(|(_, t)| *t == text)
+            .map(|(op, _)| *op)
     }
 
     /// Binding strength: higher binds tighter. `or` < `and` < comparisons
@@ -235,7 +274,10 @@ impl ListOp {
     }
 
     pub fn from_text(text: &str) -> Option<ListOp> {
-        ListOp::TABLE.iter().find(|(_, t)| *t == text).map(|(op, _)| *op)
+        ListOp::TABLE
+            .iter()
+            .find(|(_, t)| *t == text)
+            .map(|(op, _)| *op)
     }
 }
 
@@ -295,5 +337,8 @@ pub enum ParamType {
     Scalar(Type),
     /// `T:(*)` is `Tabular(vec![])` with `open = true`; `T:(a:long, *)`
     /// lists required columns.
-    Tabular { columns: Vec<ColumnDecl>, open: bool },
+    Tabular {
+        columns: Vec<ColumnDecl>,
+        open: bool,
+    },
 }

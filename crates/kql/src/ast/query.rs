@@ -19,9 +19,15 @@ pub struct Statement {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum StatementKind {
-    Let { name: Ident, value: LetValue },
+    Let {
+        name: Ident,
+        value: LetValue,
+    },
     /// `set name [= value];` (query options; parsed and ignored).
-    Set { name: Ident, value: Option<Expr> },
+    Set {
+        name: Ident,
+        value: Option<Expr>,
+    },
     Expr(Expr),
 }
 
@@ -50,31 +56,49 @@ pub enum OperatorKind {
     ProjectRename(Vec<(Ident, Ident)>),
     /// `project-reorder a, b* asc`
     ProjectReorder(Vec<(NamePattern, Option<SortOrder>)>),
-    Summarize { aggregates: Vec<NamedExpr>, by: Vec<NamedExpr> },
+    Summarize {
+        aggregates: Vec<NamedExpr>,
+        by: Vec<NamedExpr>,
+    },
     /// The `count` operator.
     Count,
     /// `take` / `limit`
     Take(Expr),
-    Top { count: Expr, by: Vec<SortKey> },
+    Top {
+        count: Expr,
+        by: Vec<SortKey>,
+    },
     /// `sort by` / `order by`
     Sort(Vec<SortKey>),
     /// `distinct *` is an empty list with `all = true`.
-    Distinct { columns: Vec<Expr>, all: bool },
+    Distinct {
+        columns: Vec<Expr>,
+        all: bool,
+    },
     Union(Union),
     Join(Join),
     Lookup(Join),
     MvExpand(MvExpand),
     Parse(Parse),
     /// `render chart [with (...)]`: kept, ignored by execution.
-    Render { chart: Ident, properties: Vec<(Ident, Expr)> },
+    Render {
+        chart: Ident,
+        properties: Vec<(Ident, Expr)>,
+    },
     /// `serialize [Name = expr, ...]`
     Serialize(Vec<NamedExpr>),
     /// `evaluate plugin(args)`
-    Evaluate { plugin: Ident, args: Vec<Expr> },
+    Evaluate {
+        plugin: Ident,
+        args: Vec<Expr>,
+    },
     /// `as Name`
     As(Ident),
     /// `invoke f(args)`
-    Invoke { function: Ident, args: Vec<Expr> },
+    Invoke {
+        function: Ident,
+        args: Vec<Expr>,
+    },
     /// `getschema`
     GetSchema,
 }
@@ -153,7 +177,10 @@ impl JoinKind {
     }
 
     pub fn from_text(text: &str) -> Option<JoinKind> {
-        JoinKind::TABLE.iter().find(|(_, t)| *t == text).map(|(k, _)| *k)
+        JoinKind::TABLE
+            .iter()
+            .find(|(_, t)| *t == text)
+            .map(|(k, _)| *k)
     }
 }
 

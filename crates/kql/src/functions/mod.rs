@@ -300,9 +300,9 @@ pub static BUILTINS: &[FunctionDef] = &[
     // ---- dynamic
     def!("array_length", 1, 1, ret_long, dy::array_length, "Number of elements of an array (null for non-arrays)."),
     def!("pack_array", 0, MANY, ret_dynamic, dy::pack_array, "An array of the arguments."),
-    def!("bag_pack", 0, MANY, ret_dynamic, dy::bag_pack, "A property bag from key, value pairs."),
-    def!("pack", 0, MANY, ret_dynamic, dy::bag_pack, "Alias of bag_pack."),
-    def!("pack_dictionary", 0, MANY, ret_dynamic, dy::bag_pack, "Alias of bag_pack."),
+    def!("bag_pack", 0, MANY, dy::bag_pack_ret, dy::bag_pack, "A property bag from key, value pairs."),
+    def!("pack", 0, MANY, dy::bag_pack_ret, dy::bag_pack, "Alias of bag_pack."),
+    def!("pack_dictionary", 0, MANY, dy::bag_pack_ret, dy::bag_pack, "Alias of bag_pack."),
     def!("set_union", 2, MANY, ret_dynamic, dy::set_union, "Distinct union of arrays."),
     def!("set_intersect", 2, MANY, ret_dynamic, dy::set_intersect, "Distinct elements present in every array."),
     def!("set_difference", 2, MANY, ret_dynamic, dy::set_difference, "Distinct elements of the first array in none of the others."),

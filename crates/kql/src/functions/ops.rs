@@ -113,6 +113,20 @@ fn real_to_string(r: f64) -> String {
         "NaN".into()
     } else if r.is_infinite() {
         if r > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else if r != 0.0 && (r.abs() >= 1e15 || r.abs() < 1e-4) {
+        // .NET's shortest round-trip text switches to `E` notation here
+        // (`1E+15`, `1.5E-05`).
+        let e = format!("{r:e}");
+        match e.split_once('e') {
+            Some((mant, exp)) => {
+                let (sign, digits) = match exp.strip_prefix('-') {
+                    Some(d) => ('-', d),
+                    None => ('+', exp),
+                };
+                format!("{mant}E{sign}{digits:0>2}")
+            }
+            None => e,
+        }
     } else {
         format!("{r}")
     }
@@ -319,6 +333,12 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
         (Value::Dynamic(x), Value::Dynamic(y)) => x == y,
         (Value::Guid(x), Value::Guid(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
+        // a string compared with a guid/datetime/timespan is read as one
+        (Value::String(s), other @ (Value::Guid(_) | Value::DateTime(_) | Value::TimeSpan(_)))
+        | (other @ (Value::Guid(_) | Value::DateTime(_) | Value::TimeSpan(_)), Value::String(s)) => {
+            let parsed = other.ty().map(|t| cast(&Value::String(s.clone()), t));
+            parsed.is_some_and(|p| !p.is_null() && values_equal(&p, other))
+        }
         (x, y) => compare(x, y) == Some(Ordering::Equal),
     }
 }
@@ -1425,6 +1445,25 @@ mod tests {
                 Value::Bool(true),
             ),
             (Eq, Value::Bool(true), Value::Bool(true), Value::Bool(true)),
+            (Eq, s("5"), Value::Long(5), Value::Bool(false)),
+            (
+                Eq,
+                Value::Guid(uuid::Uuid::nil()),
+                s("00000000-0000-0000-0000-000000000000"),
+                Value::Bool(true),
+            ),
+            (
+                Eq,
+                Value::DateTime(time::UNIX_EPOCH),
+                s("1970-01-01"),
+                Value::Bool(true),
+            ),
+            (
+                Ne,
+                Value::DateTime(time::UNIX_EPOCH),
+                s("garbage"),
+                Value::Bool(true),
+            ),
         ];
         for (op, l, r, want) in cases {
             assert_eq!(
@@ -1778,6 +1817,10 @@ mod tests {
             (Value::Long(-5), "-5"),
             (Value::Real(1.5), "1.5"),
             (Value::Real(2.0), "2"),
+            (Value::Real(1e15), "1E+15"),
+            (Value::Real(1.5e-5), "1.5E-05"),
+            (Value::Real(123456.75), "123456.75"),
+            (Value::Real(0.0001), "0.0001"),
             (Value::Real(f64::NAN), "NaN"),
             (Value::TimeSpan(time::HOUR), "01:00:00"),
             (Value::TimeSpan(time::SECOND), "00:00:01"),

@@ -174,36 +174,61 @@ pub(crate) fn ret_first(a: &[ArgInfo]) -> Result<Type, String> {
         .ok_or_else(|| "missing argument".to_string())
 }
 
-/// The common type of several value arguments: equal types stay, numbers
-/// promote (int < long < real < decimal), anything with dynamic is dynamic.
+/// The common type of several value arguments (`coalesce`, `max_of`...):
+/// equal types stay, numbers promote (int < long < real < decimal), a
+/// dynamic argument takes the other's type (as Kusto.Language does); other
+/// mixes are an error.
 pub(crate) fn unify<'a>(tys: impl IntoIterator<Item = &'a ArgInfo>) -> Result<Type, String> {
+    unify_with(tys, false)
+}
+
+/// Like [`unify`], but mixed types give `dynamic` instead of an error
+/// (`iff(p, "a", 1)` is dynamic in Kusto.Language).
+pub(crate) fn unify_lenient<'a>(
+    tys: impl IntoIterator<Item = &'a ArgInfo>,
+) -> Result<Type, String> {
+    unify_with(tys, true)
+}
+
+fn unify_with<'a>(
+    tys: impl IntoIterator<Item = &'a ArgInfo>,
+    lenient: bool,
+) -> Result<Type, String> {
+    let rank = |t: Type| match t {
+        Type::Int => 1,
+        Type::Long => 2,
+        Type::Real => 3,
+        _ => 4,
+    };
     let mut out: Option<Type> = None;
+    let mut mixed = false;
     for a in tys {
         out = Some(match out {
             None => a.ty,
             Some(t) if t == a.ty => t,
             Some(t) if t.is_numeric() && a.ty.is_numeric() => {
-                let rank = |t: Type| match t {
-                    Type::Int => 1,
-                    Type::Long => 2,
-                    Type::Real => 3,
-                    _ => 4,
-                };
                 if rank(a.ty) > rank(t) {
                     a.ty
                 } else {
                     t
                 }
             }
-            Some(Type::Dynamic) => Type::Dynamic,
-            Some(_) if a.ty == Type::Dynamic => Type::Dynamic,
+            Some(Type::Dynamic) => a.ty,
+            Some(t) if a.ty == Type::Dynamic => t,
+            Some(t) if lenient => {
+                mixed = true;
+                t
+            }
             Some(t) => {
                 return Err(format!(
-                    "arguments must have the same type, got {t} and {}",
+                    "arguments must have a common type, got {t} and {}",
                     a.ty
                 ))
             }
         });
+    }
+    if mixed {
+        return Ok(Type::Dynamic);
     }
     out.ok_or_else(|| "missing argument".to_string())
 }

@@ -1638,6 +1638,47 @@ mod tests {
         }
     }
 
+    /// Every aggregate fed awkward values (and every argument type) never
+    /// panics.
+    #[test]
+    fn aggregates_never_panic() {
+        let vals = vec![
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(i32::MIN),
+            Value::Long(i64::MAX),
+            Value::Long(i64::MAX),
+            Value::Real(f64::NAN),
+            Value::Real(f64::INFINITY),
+            Value::string(""),
+            Value::DateTime(crate::time::MAX_TICKS),
+            Value::TimeSpan(i64::MAX),
+            Value::TimeSpan(i64::MAX),
+            Value::dynamic(json!([1, [2], null])),
+            Value::dynamic(json!({"a": 1})),
+        ];
+        for def in AGGREGATES {
+            for ty in Type::ALL {
+                let n = def.min_args.max(1).min(def.max_args);
+                let mut infos = vec![info(ty); n];
+                if def.name == "percentile" {
+                    infos[1] = konst(Value::Long(50));
+                }
+                let r = std::panic::catch_unwind(|| {
+                    let mut acc = (def.new)(&infos);
+                    for v in &vals {
+                        let row = vec![v.clone(); n];
+                        acc.update(&row);
+                    }
+                    acc.update(&[]);
+                    let _ = acc.memory();
+                    acc.finish()
+                });
+                assert!(r.is_ok(), "{}({ty}) panicked", def.name);
+            }
+        }
+    }
+
     #[test]
     fn names_unique_and_documented() {
         let mut seen = HashSet::new();

@@ -450,6 +450,81 @@ pub(crate) mod test_util {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ast::BinaryOp;
+
+    /// Awkward values for the no-panic sweeps.
+    fn extremes() -> Vec<Value> {
+        vec![
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(i32::MIN),
+            Value::Long(i64::MIN),
+            Value::Long(i64::MAX),
+            Value::Long(-1),
+            Value::Real(f64::NAN),
+            Value::Real(-1e300),
+            Value::String("".into()),
+            Value::String("(".into()),
+            Value::String("ab\u{e9}\u{1F600}%zz%4".into()),
+            Value::DateTime(crate::time::MAX_TICKS),
+            Value::TimeSpan(i64::MIN),
+            Value::dynamic(serde_json::json!([1, "a", null, [2]])),
+            Value::dynamic(serde_json::json!({"k": {"n": 1}})),
+        ]
+    }
+
+    /// Every builtin with every combination of awkward arguments (up to
+    /// three) returns a value or an error: never a panic.
+    #[test]
+    fn builtins_never_panic() {
+        let vals = extremes();
+        for f in BUILTINS {
+            let max = f.max_args.min(3);
+            for n in f.min_args..=max.max(f.min_args) {
+                let mut idx = vec![0usize; n];
+                loop {
+                    let args: Vec<Value> = idx.iter().map(|i| vals[*i].clone()).collect();
+                    let r = std::panic::catch_unwind(|| (f.eval)(&args));
+                    assert!(r.is_ok(), "{}({args:?}) panicked", f.name);
+                    // next combination
+                    let mut k = 0;
+                    while k < n {
+                        idx[k] += 1;
+                        if idx[k] < vals.len() {
+                            break;
+                        }
+                        idx[k] = 0;
+                        k += 1;
+                    }
+                    if k == n {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn operators_never_panic() {
+        let vals = extremes();
+        for (op, _) in BinaryOp::TABLE {
+            for l in &vals {
+                for r in &vals {
+                    let res = std::panic::catch_unwind(|| ops::binary(*op, l, r));
+                    assert!(res.is_ok(), "{l:?} {} {r:?} panicked", op.text());
+                }
+            }
+        }
+        for v in &vals {
+            assert!(std::panic::catch_unwind(|| ops::neg(v)).is_ok(), "-{v:?}");
+            for t in Type::ALL {
+                assert!(
+                    std::panic::catch_unwind(|| ops::cast(v, t)).is_ok(),
+                    "cast({v:?}, {t})"
+                );
+            }
+        }
+    }
 
     #[test]
     fn names_unique_and_documented() {

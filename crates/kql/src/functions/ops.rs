@@ -369,7 +369,7 @@ fn arith(op: BinaryOp, l: &Value, r: &Value) -> Value {
                 if *b == 0 {
                     Null
                 } else {
-                    TimeSpan(a.rem_euclid(*b))
+                    opt(a.checked_rem_euclid(*b), TimeSpan)
                 }
             }
             _ => Null,
@@ -514,7 +514,10 @@ pub fn neg(v: &Value) -> Result<Value, String> {
         Value::Real(r) => Value::Real(-r),
         Value::Decimal(d) => Value::Decimal(-*d),
         Value::TimeSpan(t) => Value::TimeSpan(t.wrapping_neg()),
-        Value::Dynamic(_) => to_dynamic(&neg(&normalize(v))?),
+        Value::Dynamic(_) => match normalize(v).as_ref() {
+            Value::Dynamic(_) => Value::Null,
+            plain => to_dynamic(&neg(plain)?),
+        },
         other => return Err(format!("unary '-' cannot be applied to {:?}", other.ty())),
     })
 }

@@ -589,7 +589,8 @@ pub fn parse_command_line(a: &[Value]) -> R {
 
 pub fn strrep(a: &[Value]) -> R {
     let s = arg_str(a, 0);
-    let n = arg_i64(a, 1).unwrap_or(0).clamp(0, 1 << 20) as usize;
+    // Kusto caps the multiplier at 1024
+    let n = arg_i64(a, 1).unwrap_or(0).clamp(0, 1024) as usize;
     let d = if a.len() > 2 {
         arg_str(a, 2).into_owned()
     } else {

@@ -1501,6 +1501,95 @@ mod tests {
         }
     }
 
+    /// SEMANTICS.md §5: `x between (a .. b)` is `x >= a and x <= b` (the
+    /// executor composes it from these operators).
+    #[test]
+    fn between_table() {
+        use crate::time::{HOUR, MINUTE};
+        let between = |x: Value, lo: Value, hi: Value| {
+            let ge = binary(BinaryOp::Ge, &x, &lo).unwrap_or(Value::Null);
+            let le = binary(BinaryOp::Le, &x, &hi).unwrap_or(Value::Null);
+            binary(BinaryOp::And, &ge, &le).unwrap_or(Value::Null)
+        };
+        let dt = |x: &str| Value::DateTime(time::parse_datetime(x).unwrap_or(0));
+        let cases = [
+            (
+                Value::Long(50),
+                Value::Long(50),
+                Value::Long(55),
+                Value::Bool(true),
+            ),
+            (
+                Value::Long(55),
+                Value::Long(50),
+                Value::Long(55),
+                Value::Bool(true),
+            ),
+            (
+                Value::Long(56),
+                Value::Long(50),
+                Value::Long(55),
+                Value::Bool(false),
+            ),
+            (
+                Value::Real(1.5),
+                Value::Real(1.0),
+                Value::Real(1.5),
+                Value::Bool(true),
+            ),
+            (
+                Value::Real(1.5000001),
+                Value::Real(1.0),
+                Value::Real(1.5),
+                Value::Bool(false),
+            ),
+            (
+                Value::Long(2),
+                Value::Real(1.5),
+                Value::Real(2.5),
+                Value::Bool(true),
+            ),
+            (
+                Value::Long(5),
+                Value::Long(10),
+                Value::Long(1),
+                Value::Bool(false),
+            ),
+            (
+                Value::TimeSpan(90 * MINUTE),
+                Value::TimeSpan(HOUR),
+                Value::TimeSpan(2 * HOUR),
+                Value::Bool(true),
+            ),
+            (Value::Null, Value::Long(0), Value::Long(5), Value::Null),
+            (
+                Value::Long(7),
+                Value::Long(0),
+                Value::Long(5),
+                Value::Bool(false),
+            ),
+            (
+                dt("2024-01-03"),
+                dt("2024-01-01"),
+                dt("2024-01-03"),
+                Value::Bool(true),
+            ),
+            (
+                dt("2024-01-03 00:00:00.0000001"),
+                dt("2024-01-01"),
+                dt("2024-01-03"),
+                Value::Bool(false),
+            ),
+        ];
+        for (x, lo, hi, want) in cases {
+            assert_eq!(
+                between(x.clone(), lo.clone(), hi.clone()),
+                want,
+                "{x:?} between ({lo:?} .. {hi:?})"
+            );
+        }
+    }
+
     /// SEMANTICS.md §6-7: arithmetic and promotion.
     #[test]
     fn arithmetic_table() {

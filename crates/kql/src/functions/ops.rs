@@ -293,6 +293,9 @@ pub fn binary(op: BinaryOp, l: &Value, r: &Value) -> Result<Value, String> {
             let v = arith(op, &a, &b);
             Ok(if both { to_dynamic(&v) } else { v })
         }
+        // String operators on a null (non-string) operand are null, as the
+        // executor's precompiled matchers do.
+        _ if l.is_null() || r.is_null() => Ok(Value::Null),
         BinaryOp::MatchesRegex => {
             let re = cached_regex(&str_of(r))?;
             Ok(Value::Bool(re.is_match(&str_of(l))))
@@ -1397,7 +1400,11 @@ mod tests {
         );
         assert_eq!(
             binary(BinaryOp::Has, &Value::Null, &s("x")),
-            Ok(Value::Bool(false))
+            Ok(Value::Null)
+        );
+        assert_eq!(
+            binary(BinaryOp::NotHas, &Value::Null, &s("x")),
+            Ok(Value::Null)
         );
     }
 

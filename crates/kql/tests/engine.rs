@@ -436,6 +436,8 @@ fn prefilter_and_partitions_never_change_results() {
         "T | where a endswith '.com' | where a hassuffix 'com' | count",
         "T | where s has_any ('odd') | parse a with p '.' rest | project p, rest",
         "T | where a has 'zoho' | take 3 | count",
+        "T | summarize n = count(), m = max(x) by a",
+        "T | take 4 | count",
     ];
     let base = catalog();
     for q in queries {

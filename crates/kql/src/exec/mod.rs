@@ -242,7 +242,12 @@ impl<'a> Exec<'a> {
                 }
                 self.run(&p.input, &mut |row| self.step(node, row, sink))
             }
-            Node::Scan { .. } => self.run_scan(node, sink),
+            Node::Scan { .. } => {
+                if self.run_parallel(node, sink)? {
+                    return Ok(());
+                }
+                self.run_scan(node, sink)
+            }
             Node::Values { rows } => {
                 for r in rows.iter() {
                     if !sink(r.clone())? {

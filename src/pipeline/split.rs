@@ -174,7 +174,7 @@ impl Split {
         let mut keep = vec![false; self.lets.len()];
         for (i, s) in self.lets.iter().enumerate().rev() {
             if let StatementKind::Let { name, value } = &s.kind {
-                if wanted.iter().any(|w| *w == name.name) {
+                if wanted.contains(&name.name) {
                     keep[i] = true;
                     match value {
                         LetValue::Expr(e) => {
@@ -288,7 +288,7 @@ fn names(e: &Expr, out: &mut Vec<String>) -> bool {
     let mut all = true;
     match &e.kind {
         ExprKind::Name(id) => {
-            if !out.iter().any(|x| *x == id.name) {
+            if !out.contains(&id.name) {
                 out.push(id.name.clone());
             }
         }

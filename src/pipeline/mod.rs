@@ -202,7 +202,8 @@ fn hunt(
         // `*` in the summarize, or the head's schema is unknown: keep every column
         _ => Vec::new(),
     };
-    let head_text = split.head_text(&rule.query, &columns);
+    // printed with the canonical printer: what the source receives is the AST we reasoned about
+    let head_text = split.head_query(&columns).to_string();
     let rows = source.query(&head_text, opts.window).map_err(source_err)?;
     report.rows_scanned = rows.rows.len() as u64;
     let rows = apply_exclusions(rows, &active, report);

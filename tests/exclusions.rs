@@ -550,3 +550,34 @@ fn the_example_covers_the_five_scenarios() {
         assert_eq!(got, want, "{fields:?}");
     }
 }
+
+#[test]
+fn scoped_entries_are_checked_against_their_rules_tables() {
+    let seed = rmmhunt::rule::builtin_rules().rules;
+    let text = "exclusions:
+  - name: fine
+    reason: r
+    rules: [b915897c-1fe7-47f4-9e06-2ae74da8203e]
+    when:
+      RemoteIP: { cidr: 10.0.0.0/8 }
+  - name: wrong-table
+    reason: r
+    rules: [b915897c-1fe7-47f4-9e06-2ae74da8203e]
+    when:
+      Signer: { has: zoho }
+  - name: unscoped
+    reason: r
+    when:
+      Signer: { has: zoho }
+";
+    let set = ExclusionSet::parse("s.yaml", text).unwrap_or_else(|e| panic!("{e}"));
+    let got: Vec<String> = set
+        .check_against(&seed)
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(
+        got,
+        vec!["s.yaml:11:7: exclusion 'wrong-table': unknown column `Signer` for rule b915897c-1fe7-47f4-9e06-2ae74da8203e (tables: DeviceNetworkEvents)".to_string()]
+    );
+}

@@ -352,6 +352,8 @@ impl Exec<'_> {
         let mut buf: Vec<(Row, Row)> = Vec::new();
         let mut bytes = 0usize;
         let cmp = |a: &(Row, Row), b: &(Row, Row)| cmp_keys(&a.0, &b.0, keys);
+        // For top-N the buffer is trimmed back to N whenever it doubles.
+        let trim_at = limit.map(|n| n.saturating_mul(2).max(64));
         self.run(input, &mut |row| {
             let mut k = Vec::with_capacity(keys.len());
             for s in keys {
@@ -359,14 +361,18 @@ impl Exec<'_> {
             }
             bytes += row_bytes(&row) + row_bytes(&k);
             buf.push((k, row));
-            if let Some(n) = limit {
-                if buf.len() >= n.saturating_mul(2).max(1024) {
+            if let (Some(n), Some(t)) = (limit, trim_at) {
+                if buf.len() >= t {
                     let sorted = merge_sort(std::mem::take(&mut buf), &cmp);
                     buf = sorted.into_iter().take(n).collect();
                     bytes = buf.iter().map(|(k, r)| row_bytes(k) + row_bytes(r)).sum();
                 }
             }
-            self.limit_rows(buf.len(), "sort", Some(span))?;
+            let held = match limit {
+                Some(n) => buf.len().min(n),
+                None => buf.len(),
+            };
+            self.limit_rows(held, "sort", Some(span))?;
             self.limit_memory(bytes, "sort", Some(span))?;
             Ok(true)
         })?;

@@ -25,7 +25,8 @@ pub fn bin_ret(a: &[ArgInfo]) -> Result<Type, String> {
     let size = a.get(1).map(|x| x.ty).unwrap_or(first);
     Ok(match (first, size) {
         (Type::Int | Type::Long, Type::Real) => Type::Real,
-        (Type::Int | Type::Long | Type::Real | Type::Decimal, _) => first,
+        (Type::Int | Type::Long, _) => Type::Long,
+        (Type::Real | Type::Decimal, _) => first,
         (Type::DateTime | Type::TimeSpan, _) => first,
         (Type::Dynamic, _) => Type::Dynamic,
         (other, _) => return Err(format!("bin() cannot bin a {other}")),
@@ -67,12 +68,7 @@ fn bin_value(x: &Value, size: &Value) -> Value {
             if s <= 0 {
                 return Value::Null;
             }
-            let r = v.div_euclid(s) * s;
-            if matches!(&*x, Value::Int(_)) {
-                Value::Int(r as i32)
-            } else {
-                Value::Long(r)
-            }
+            Value::Long(v.div_euclid(s) * s)
         }
         (Value::Decimal(d), _) => match super::ops::cast(&size, Type::Decimal) {
             Value::Decimal(s) if s > rust_decimal::Decimal::ZERO => {

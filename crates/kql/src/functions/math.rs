@@ -3,7 +3,7 @@
 
 use super::ops::normalize;
 use super::{arg, arg_f64, arg_i64, ArgInfo};
-use crate::value::{Decimal, Type, Value};
+use crate::value::{Type, Value};
 
 type R = Result<Value, String>;
 
@@ -15,9 +15,17 @@ fn unary(a: &[Value], f: fn(f64) -> f64) -> R {
     real(arg_f64(a, 0).map(f))
 }
 
+pub fn abs_ret(a: &[ArgInfo]) -> Result<Type, String> {
+    Ok(match a.first().map(|x| x.ty) {
+        Some(Type::Int | Type::Long) => Type::Long,
+        Some(t @ (Type::Real | Type::Decimal | Type::TimeSpan)) => t,
+        _ => Type::Real,
+    })
+}
+
 pub fn abs(a: &[Value]) -> R {
     Ok(match &*normalize(arg(a, 0)) {
-        Value::Int(i) => Value::Int(i.wrapping_abs()),
+        Value::Int(i) => Value::Long(i64::from(*i).abs()),
         Value::Long(i) => Value::Long(i.wrapping_abs()),
         Value::Real(r) => Value::Real(r.abs()),
         Value::Decimal(d) => Value::Decimal(d.abs()),
@@ -94,17 +102,11 @@ pub fn pi(_: &[Value]) -> R {
 }
 
 pub fn sign(a: &[Value]) -> R {
-    Ok(match &*normalize(arg(a, 0)) {
-        Value::Int(i) => Value::Int(i.signum()),
-        Value::Long(i) => Value::Long(i.signum()),
-        Value::Real(r) if r.is_nan() => Value::Real(f64::NAN),
-        Value::Real(r) => Value::Real(if *r == 0.0 { 0.0 } else { r.signum() }),
-        Value::Decimal(d) => Value::Decimal(if d.is_zero() {
-            Decimal::ZERO
-        } else {
-            Decimal::from(if d.is_sign_negative() { -1 } else { 1 })
-        }),
-        _ => Value::Null,
+    Ok(match arg_f64(a, 0) {
+        Some(r) if r.is_nan() => Value::Real(f64::NAN),
+        Some(0.0) => Value::Real(0.0),
+        Some(r) => Value::Real(r.signum()),
+        None => Value::Null,
     })
 }
 
@@ -151,7 +153,8 @@ mod tests {
                 vec![Value::Long(2), Value::Long(10)],
                 Value::Real(1024.0),
             ),
-            ("sign", vec![Value::Long(-3)], Value::Long(-1)),
+            ("sign", vec![Value::Long(-3)], Value::Real(-1.0)),
+            ("abs", vec![Value::Int(-3)], Value::Long(3)),
             ("isnan", vec![Value::Real(f64::NAN)], Value::Bool(true)),
             ("isinf", vec![Value::Real(f64::INFINITY)], Value::Bool(true)),
             ("isfinite", vec![Value::Real(1.0)], Value::Bool(true)),

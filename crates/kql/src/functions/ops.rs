@@ -153,13 +153,24 @@ fn class(t: Type) -> u8 {
 
 fn arith_type(op: BinaryOp, l: Type, r: Type) -> Option<Type> {
     use Type::*;
+    let int_promote = |t: Type| if t == Int { Long } else { t };
+    if l == Dynamic && r == Dynamic {
+        return Some(Dynamic);
+    }
     if l == Dynamic || r == Dynamic {
+        // Kusto.Language types a dynamic operand as whatever makes the
+        // operation valid: `d + 1` is long, `dt - d` is a timespan...
         let other = if l == Dynamic { r } else { l };
-        return (other == Dynamic || other.is_numeric() || matches!(other, DateTime | TimeSpan))
-            .then_some(Dynamic);
+        return match (op, other) {
+            (_, n) if n.is_numeric() => Some(int_promote(n)),
+            (BinaryOp::Add, DateTime) => Some(DateTime),
+            (BinaryOp::Sub, DateTime) => Some(TimeSpan),
+            (BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mod, TimeSpan) => Some(TimeSpan),
+            _ => None,
+        };
     }
     if l.is_numeric() && r.is_numeric() {
-        return Some(promote(l, r));
+        return Some(int_promote(promote(l, r)));
     }
     match (op, l, r) {
         (BinaryOp::Add, DateTime, TimeSpan) | (BinaryOp::Add, TimeSpan, DateTime) => Some(DateTime),
@@ -195,7 +206,10 @@ pub fn binary_type(op: BinaryOp, l: &ArgInfo, r: &ArgInfo) -> Result<Type, Strin
                 bad()
             }
         }
-        BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+        // Kusto.Language accepts `==`/`!=` between any types (different
+        // types are simply unequal) but orders only comparable ones.
+        BinaryOp::Eq | BinaryOp::Ne => Ok(Type::Bool),
+        BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
             let (a, b) = (class(lt), class(rt));
             if a == 0 || b == 0 || a == b {
                 Ok(Type::Bool)
@@ -259,9 +273,11 @@ pub fn binary(op: BinaryOp, l: &Value, r: &Value) -> Result<Value, String> {
             if l.is_null() || r.is_null() {
                 return Ok(Value::Null);
             }
-            let dynamic = matches!(l, Value::Dynamic(_)) || matches!(r, Value::Dynamic(_));
-            let v = arith(op, &normalize(l), &normalize(r));
-            Ok(if dynamic { to_dynamic(&v) } else { v })
+            let both = matches!(l, Value::Dynamic(_)) && matches!(r, Value::Dynamic(_));
+            let (a, b) = (normalize(l), normalize(r));
+            let (a, b) = (dyn_operand(op, &a, &b), dyn_operand(op, &b, &a));
+            let v = arith(op, &a, &b);
+            Ok(if both { to_dynamic(&v) } else { v })
         }
         BinaryOp::MatchesRegex => {
             let re = cached_regex(&str_of(r))?;
@@ -271,6 +287,27 @@ pub fn binary(op: BinaryOp, l: &Value, r: &Value) -> Result<Value, String> {
             Some(m) => Ok(Value::Bool(m.matches(&str_of(l)))),
             None => Err(format!("operator '{}' is not supported here", op.text())),
         },
+    }
+}
+
+/// A dynamic string operand next to a datetime/timespan is read as the
+/// type that makes the operation valid (`dt - d`: datetime, `dt + d` and
+/// `ts + d`: timespan).
+fn dyn_operand<'a>(op: BinaryOp, v: &'a Value, other: &Value) -> Cow<'a, Value> {
+    let Value::String(s) = v else {
+        return Cow::Borrowed(v);
+    };
+    let as_dt = || time::parse_datetime(s).map(Value::DateTime);
+    let as_ts = || time::parse_timespan(s).map(Value::TimeSpan);
+    let parsed = match (op, other) {
+        (BinaryOp::Sub, Value::DateTime(_)) => as_dt(),
+        (BinaryOp::Add, Value::DateTime(_)) => as_ts(),
+        (_, Value::TimeSpan(_)) => as_ts(),
+        _ => None,
+    };
+    match parsed {
+        Some(p) => Cow::Owned(p),
+        None => Cow::Borrowed(v),
     }
 }
 
@@ -403,7 +440,6 @@ fn numeric_arith(op: BinaryOp, l: &Value, r: &Value) -> Value {
                 _ => None,
             };
             match (v, promote(lt, rt)) {
-                (Some(v), Type::Int) => Value::Int(v as i32),
                 (Some(v), _) => Value::Long(v),
                 (None, _) => Value::Null,
             }
@@ -1290,7 +1326,31 @@ mod tests {
             (Mod, Value::Long(-14), Value::Long(-12), Value::Long(10)),
             (Div, Value::Long(1), Value::Long(0), Value::Null),
             (Add, Value::Int(5), Value::Long(10), Value::Long(15)),
-            (Add, Value::Int(5), Value::Int(10), Value::Int(15)),
+            (Add, Value::Int(5), Value::Int(10), Value::Long(15)),
+            (
+                Add,
+                Value::dynamic(serde_json::json!(5)),
+                Value::Long(1),
+                Value::Long(6),
+            ),
+            (
+                Add,
+                Value::dynamic(serde_json::json!(5)),
+                Value::dynamic(serde_json::json!(1)),
+                Value::dynamic(serde_json::json!(6)),
+            ),
+            (
+                Sub,
+                dt("2024-01-02"),
+                Value::dynamic(serde_json::json!("2024-01-01T00:00:00Z")),
+                Value::TimeSpan(DAY),
+            ),
+            (
+                Add,
+                Value::dynamic(serde_json::json!("01:00:00")),
+                Value::TimeSpan(HOUR),
+                Value::TimeSpan(2 * HOUR),
+            ),
             (Mul, Value::Null, Value::Long(10), Value::Null),
             (
                 Add,
@@ -1361,6 +1421,18 @@ mod tests {
         };
         let cases = [
             (Add, Type::Int, Type::Long, Ok(Type::Long)),
+            (Add, Type::Int, Type::Int, Ok(Type::Long)),
+            (Div, Type::Int, Type::Int, Ok(Type::Long)),
+            (Add, Type::Dynamic, Type::Long, Ok(Type::Long)),
+            (Add, Type::Dynamic, Type::Int, Ok(Type::Long)),
+            (Mul, Type::Dynamic, Type::Real, Ok(Type::Real)),
+            (Add, Type::Dynamic, Type::Dynamic, Ok(Type::Dynamic)),
+            (Add, Type::DateTime, Type::Dynamic, Ok(Type::DateTime)),
+            (Sub, Type::DateTime, Type::Dynamic, Ok(Type::TimeSpan)),
+            (Sub, Type::Dynamic, Type::DateTime, Ok(Type::TimeSpan)),
+            (Add, Type::Dynamic, Type::TimeSpan, Ok(Type::TimeSpan)),
+            (Eq, Type::String, Type::Long, Ok(Type::Bool)),
+            (Eq, Type::Bool, Type::Long, Ok(Type::Bool)),
             (Add, Type::Long, Type::Real, Ok(Type::Real)),
             (Div, Type::Long, Type::Long, Ok(Type::Long)),
             (Sub, Type::DateTime, Type::DateTime, Ok(Type::TimeSpan)),
@@ -1375,6 +1447,9 @@ mod tests {
         }
         assert!(binary_type(Add, &a(Type::String), &a(Type::Long)).is_err());
         assert!(binary_type(Lt, &a(Type::String), &a(Type::Long)).is_err());
+        assert!(binary_type(Gt, &a(Type::TimeSpan), &a(Type::Long)).is_err());
+        assert!(binary_type(Gt, &a(Type::DateTime), &a(Type::TimeSpan)).is_err());
+        assert!(binary_type(Mul, &a(Type::Dynamic), &a(Type::TimeSpan)).is_err());
     }
 
     /// SEMANTICS.md §3 rule 5 and §4.2/4.3 list operators.

@@ -985,23 +985,10 @@ impl Planner<'_> {
             }
         } else {
             let first = arg_exprs.first().and_then(|(_, _, n)| n.clone());
-            let default = match def.default_name {
-                DefaultName::Fixed(s) => s.to_string(),
-                DefaultName::Prefix(p) => match &first {
-                    Some(c) => format!("{p}_{c}"),
-                    None => format!("{p}_"),
-                },
-                DefaultName::Column => {
-                    first.unwrap_or_else(|| column_name(&|n| out.index_of(n).is_some()))
-                }
-            };
-            let default = if def.name == "percentile" {
-                match arg_exprs.get(1).and_then(|(p, _, _)| p.as_const()) {
-                    Some(v) => format!("{default}_{}", ops::to_string(v).replace('.', "_")),
-                    None => default,
-                }
-            } else {
-                default
+            let default = match (def.default_name, &first) {
+                (DefaultName::Column, None) => column_name(&|n| out.index_of(n).is_some()),
+                (DefaultName::Prefix(p), None) if !p.ends_with('_') => format!("{p}_"),
+                _ => aggregate::default_column_name(def, first.as_deref(), &infos),
             };
             outputs.push((default, ret, false));
         }

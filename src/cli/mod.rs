@@ -16,7 +16,7 @@ mod query;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-pub use args::{DataArg, Now};
+pub use args::Now;
 
 /// Success. For `hunt`: every rule ran (findings or not).
 pub const EXIT_OK: u8 = 0;

@@ -448,3 +448,34 @@ fn create_process_and_file_signature_tables_are_known() {
         assert_eq!(report.rules.len(), 1);
     }
 }
+
+#[test]
+fn truncated_and_mangled_rule_files_never_panic() {
+    let files = [
+        "RMM/ZohoAssist/rmm_ZohoAssist_netconn.yaml",
+        "RMM/DWService/rmm_DWService_netconn.yaml",
+        "Network Indicators/rmm__all_netconn.yaml",
+        "_Templates/sentinel_rmm_template_netconn.yaml",
+    ];
+    for f in files {
+        let text = std::fs::read_to_string(fixtures().join(f)).unwrap_or_default();
+        assert!(!text.is_empty(), "{f}");
+        let mut cut = 0;
+        while cut < text.len() {
+            if text.is_char_boundary(cut) {
+                for variant in [
+                    text[..cut].to_string(),
+                    format!("{}\t{}", &text[..cut], &text[cut..]),
+                    format!("{}```kusto\n{}", &text[..cut], &text[cut..]),
+                ] {
+                    let report = load(&variant);
+                    assert_eq!(report.files.len(), 1);
+                    for d in &report.diagnostics {
+                        let _ = d.render_plain();
+                    }
+                }
+            }
+            cut += 37;
+        }
+    }
+}

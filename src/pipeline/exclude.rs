@@ -141,7 +141,9 @@ pub struct Weekly {
 impl Weekly {
     /// Whether the datetime (ticks) falls inside the window.
     pub fn contains(&self, ticks: i64) -> bool {
-        let secs = (ticks - kql::time::UNIX_EPOCH).div_euclid(kql::time::SECOND);
+        let secs = ticks
+            .saturating_sub(kql::time::UNIX_EPOCH)
+            .div_euclid(kql::time::SECOND);
         let Ok(ts) = jiff::Timestamp::from_second(secs) else {
             return false;
         };
@@ -197,7 +199,9 @@ impl Exclusion {
         let Some(exp) = self.expires else {
             return false;
         };
-        let secs = (now - kql::time::UNIX_EPOCH).div_euclid(kql::time::SECOND);
+        let secs = now
+            .saturating_sub(kql::time::UNIX_EPOCH)
+            .div_euclid(kql::time::SECOND);
         match jiff::Timestamp::from_second(secs) {
             Ok(ts) => jiff::tz::TimeZone::UTC.to_datetime(ts).date() > exp,
             Err(_) => false,

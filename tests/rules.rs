@@ -373,6 +373,19 @@ fn kql_positions_map_into_the_file_for_every_scalar_style() {
             "query: DeviceNetworkEvents | where Nope == 1\n",
             (6, 36),
         ),
+        // escapes before the error: the column is the file's, not the query's
+        (
+            "escaped",
+            r#"query: "DeviceNetworkEvents | where \"a\" == \u0022a\u0022 and Nope == 1"
+"#,
+            (6, 64),
+        ),
+        (
+            "doubled",
+            r#"query: 'DeviceNetworkEvents | where ''a'' == "a" and Nope == 1'
+"#,
+            (6, 54),
+        ),
     ];
     for (what, query, want) in cases {
         let text = format!("{HEAD}{query}");

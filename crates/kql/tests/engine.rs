@@ -143,6 +143,21 @@ fn output_schema_naming_follows_kusto_language() {
         ("T | distinct a, x", "a:string, x:long"),
         ("T | serialize r = row_number() | extend p = prev(x)", "a:string, b:long, x:long, d:dynamic, Timestamp:datetime, s:string, r:long, p:long"),
         ("range x from 1.5 to 3 step 1", "x:real"),
+        (
+            "T | summarize r = 100.0 * countif(x > 1) / count(), c = count(), tostring(make_set(x)), count() * 2 by s",
+            "s:string, r:real, c:long, set_x:string, Column1:long",
+        ),
+        ("T | summarize dcount(a) > 1 by s", "s:string, Column1:bool"),
+        ("T | summarize arg_max(x, *) by a", "a:string, x:long, b:long, d:dynamic, Timestamp:datetime, s:string"),
+        ("T | summarize arg_min(x, *) by x", "x:long, x1:long, a:string, b:long, d:dynamic, Timestamp:datetime, s:string"),
+        ("T | summarize arg_max(Timestamp, a, x) by a", "a:string, Timestamp:datetime, a1:string, x:long"),
+        ("T | summarize arg_max(x+1, *) by a", "a:string, max_:long, b:long, x:long, d:dynamic, Timestamp:datetime, s:string"),
+        ("T | summarize take_any(*) by a", "a:string, b:long, x:long, d:dynamic, Timestamp:datetime, s:string"),
+        ("T | summarize count() by x+1, tolower(a)", "Column1:long, Column2:string, count_:long"),
+        ("T | summarize any(a), take_any(a), percentile(x, 50), min(x+1)", "any_a:string, a:string, percentile_x_50:long, min_:long"),
+        ("T | summarize count_=count(), count()", "count_:long, count_1:long"),
+        ("T | summarize by bin(Timestamp, 1h), x", "Timestamp:datetime, x:long"),
+        ("T | extend c = column_ifexists('x', 0), e = column_ifexists('nope', '')", "a:string, b:long, x:long, d:dynamic, Timestamp:datetime, s:string, c:long, e:string"),
         ("let f = (n:long) { n * 2 }; T | project f(x)", "Column1:long"),
     ];
     let cat = catalog();
@@ -471,5 +486,17 @@ fn operators_on_a_catalog_table() {
             t.rows.len()
         };
         assert_eq!(got, *n, "{q}");
+    }
+}
+
+/// Developer aid: `KQL_QUERY='...' cargo test -p kql --test engine adhoc -- --ignored --nocapture`
+/// runs a query over the sample table `T` and prints the result as JSON.
+#[test]
+#[ignore]
+fn adhoc() {
+    let q = std::env::var("KQL_QUERY").unwrap_or_else(|_| "T | take 3".into());
+    match run(&q, &catalog()) {
+        Ok(t) => println!("{}", kql::output::table_to_json(&t)),
+        Err(e) => println!("{}", e.diagnostics().render_plain("query", &q)),
     }
 }

@@ -409,7 +409,12 @@ impl<'a> Exec<'a> {
         let env = self.env();
         match node {
             Node::Filter { pred, .. } => {
-                if eval(pred, &row, &env)?.as_bool() == Some(true) {
+                let keep = match eval(pred, &row, &env)? {
+                    Value::Bool(b) => b,
+                    Value::Dynamic(j) => j.as_bool() == Some(true),
+                    _ => false,
+                };
+                if keep {
                     sink(row)
                 } else {
                     Ok(true)

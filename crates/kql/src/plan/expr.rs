@@ -631,6 +631,28 @@ impl Planner<'_> {
                 "materialize() returns a table, not a scalar",
                 span,
             )),
+            "column_ifexists" => {
+                let [col, default] = args else {
+                    return Err(self.error(
+                        codes::ARGUMENTS,
+                        "column_ifexists() takes a column name and a default",
+                        span,
+                    ));
+                };
+                let empty = Schema::default();
+                let (name, _) = self.plan_scalar(col, Ctx::new(&empty))?;
+                let Some(Value::String(name)) = name.as_const() else {
+                    return Err(self.error(
+                        codes::NOT_CONSTANT,
+                        "the column name must be a constant string",
+                        col.span,
+                    ));
+                };
+                match cx.schema.index_of(name) {
+                    Some(i) => Ok((PExpr::Col(i), cx.schema.columns[i].ty)),
+                    None => self.plan_scalar(default, cx),
+                }
+            }
             _ => {
                 let Some(f) = functions::lookup(name) else {
                     if crate::aggregate::lookup(name).is_some() {

@@ -20,6 +20,59 @@ use crate::table::{Column, Schema};
 use crate::value::{Type, Value};
 use std::sync::Arc;
 
+/// Replaces every aggregate call in `e` by a hidden column name.
+fn replace_aggregates(e: &Expr, found: &mut Vec<(String, Expr)>, n: &mut usize) -> Expr {
+    let mut rec = |x: &Expr| Box::new(replace_aggregates(x, found, n));
+    let kind = match &e.kind {
+        ExprKind::Call { name, args } if aggregate::lookup(&name.name).is_some() => {
+            let hidden = format!("__aggregate_{n}");
+            *n += 1;
+            found.push((hidden.clone(), e.clone()));
+            ExprKind::Name(crate::ast::Ident::new(hidden, e.span))
+        }
+        ExprKind::Call { name, args } => ExprKind::Call {
+            name: name.clone(),
+            args: args.iter().map(|a| *rec(a)).collect(),
+        },
+        ExprKind::Member { base, name } => ExprKind::Member {
+            base: rec(base),
+            name: name.clone(),
+        },
+        ExprKind::Index { base, index } => ExprKind::Index {
+            base: rec(base),
+            index: rec(index),
+        },
+        ExprKind::Unary { op, expr } => ExprKind::Unary {
+            op: *op,
+            expr: rec(expr),
+        },
+        ExprKind::Binary { op, left, right } => ExprKind::Binary {
+            op: *op,
+            left: rec(left),
+            right: rec(right),
+        },
+        ExprKind::List { op, expr, items } => ExprKind::List {
+            op: *op,
+            expr: rec(expr),
+            items: items.iter().map(|a| *rec(a)).collect(),
+        },
+        ExprKind::Between {
+            negated,
+            expr,
+            low,
+            high,
+        } => ExprKind::Between {
+            negated: *negated,
+            expr: rec(expr),
+            low: rec(low),
+            high: rec(high),
+        },
+        ExprKind::Paren(inner) => ExprKind::Paren(rec(inner)),
+        other => other.clone(),
+    };
+    Expr::new(kind, e.span)
+}
+
 /// `*` matches any run of characters; everything else literally.
 pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
@@ -843,23 +896,111 @@ impl Planner<'_> {
             keys.push(p);
         }
         let mut aggs = Vec::new();
+        // Items that are expressions over aggregates (`100.0 * countif(p) /
+        // count()`): their aggregates become hidden columns and a projection
+        // computes the item after the summarize.
+        enum Item {
+            Col(usize),
+            Expr(Expr, Option<String>, Option<String>, Expr),
+        }
+        let mut items: Vec<Item> = (0..out.len()).map(Item::Col).collect();
+        let mut hidden = 0usize;
         for it in aggregates {
-            match self.plan_aggregate(&schema, it, &by_names, &mut out) {
-                Ok(a) => aggs.push(a),
-                Err(_) => failed = true,
+            let direct = matches!(&it.expr.kind, ExprKind::Call { name, .. } if aggregate::lookup(&name.name).is_some());
+            if direct {
+                let before = out.len();
+                match self.plan_aggregate(&schema, it, &by_names, &mut out) {
+                    Ok(a) => {
+                        aggs.push(a);
+                        items.extend((before..out.len()).map(Item::Col));
+                    }
+                    Err(_) => failed = true,
+                }
+                continue;
             }
+            let mut found = Vec::new();
+            let rewritten = replace_aggregates(&it.expr, &mut found, &mut hidden);
+            if found.is_empty() {
+                self.error(
+                    codes::UNSUPPORTED,
+                    "summarize needs an aggregate function here (count(), sum(x), make_set(x)...)",
+                    it.expr.span,
+                );
+                failed = true;
+                continue;
+            }
+            for (name, call) in &found {
+                let ne = NamedExpr {
+                    names: vec![crate::ast::Ident::new(name.clone(), call.span)],
+                    expr: call.clone(),
+                    span: call.span,
+                };
+                match self.plan_aggregate(&schema, &ne, &by_names, &mut out) {
+                    Ok(a) => aggs.push(a),
+                    Err(_) => failed = true,
+                }
+            }
+            // `tostring(make_set(x))` is named like its aggregate: `set_x`.
+            let derived = expr_name(&rewritten).and_then(|h| {
+                let call = found.iter().find(|(n, _)| *n == h).map(|(_, c)| c)?;
+                let ExprKind::Call { name, args } = &call.kind else {
+                    return None;
+                };
+                let def = aggregate::lookup(&name.name)?;
+                let col = args.first().and_then(expr_name);
+                Some(aggregate::default_column_name(def, col.as_deref(), &[]))
+            });
+            let name = it.names.first().map(|n| n.name.clone());
+            items.push(Item::Expr(rewritten, name, derived, it.expr.clone()));
         }
         if failed {
             return Err(super::Failed);
         }
+        let summarize = Node::Summarize {
+            input: Box::new(input),
+            keys,
+            aggs,
+            span,
+        };
+        if !items.iter().any(|i| matches!(i, Item::Expr(..))) {
+            return Ok((summarize, out));
+        }
+        let mut fin = Schema::default();
+        let mut exprs = Vec::new();
+        for it in items {
+            match it {
+                Item::Col(i) => {
+                    exprs.push(PExpr::Col(i));
+                    fin.columns.push(out.columns[i].clone());
+                }
+                Item::Expr(e, name, derived, original) => {
+                    let (p, t) = self.plan_scalar(&e, Ctx::new(&out))?;
+                    let name = match name {
+                        Some(n) => n,
+                        None => match derived {
+                            Some(b) => unique_name(&b, &|n| fin.index_of(n).is_some()),
+                            None => column_name(&|n| fin.index_of(n).is_some()),
+                        },
+                    };
+                    if fin.index_of(&name).is_some() {
+                        return Err(self.error(
+                            codes::DUPLICATE_COLUMN,
+                            format!("a column named '{name}' is already declared"),
+                            original.span,
+                        ));
+                    }
+                    exprs.push(p);
+                    fin.columns.push(Column::new(name, t));
+                }
+            }
+        }
         Ok((
-            Node::Summarize {
-                input: Box::new(input),
-                keys,
-                aggs,
-                span,
+            Node::Project {
+                input: Box::new(summarize),
+                exprs,
+                window: false,
             },
-            out,
+            fin,
         ))
     }
 

@@ -506,6 +506,35 @@ fn is_term(b: u8) -> bool {
     b.is_ascii_alphanumeric()
 }
 
+thread_local! {
+    static FOLD_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on the ASCII-lowercased bytes of `h`, folded into a reused
+/// per-thread buffer (no allocation once the buffer has grown).
+#[inline]
+fn with_folded<R>(h: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    FOLD_BUF.with(|b| match b.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.resize(h.len(), 0);
+            for (d, s) in buf.iter_mut().zip(h) {
+                *d = s.to_ascii_lowercase();
+            }
+            f(&buf)
+        }
+        Err(_) => f(&h.to_ascii_lowercase()),
+    })
+}
+
+/// Whether the occurrence `h[i..i + n]` sits on the term boundaries the
+/// `has` family needs (SEMANTICS.md §4.2).
+#[inline]
+fn boundary_ok(h: &[u8], i: usize, n: usize, need_left: bool, need_right: bool) -> bool {
+    let left_ok = !need_left || i == 0 || h.get(i - 1).is_none_or(|b| !is_term(*b));
+    let right_ok = !need_right || h.get(i + n).is_none_or(|b| !is_term(*b));
+    left_ok && right_ok
+}
+
 /// A case-insensitive (ASCII) substring finder: scans for the rarest needle
 /// byte in both cases with `memchr2`, then verifies. No allocation per call.
 #[derive(Clone, Debug)]
@@ -575,6 +604,12 @@ impl CiFinder {
     }
 }
 
+#[derive(Clone, Debug)]
+enum Searcher {
+    Cs(Box<memmem::Finder<'static>>),
+    Ci(CiFinder),
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum MatchKind {
     Has,
@@ -585,12 +620,6 @@ enum MatchKind {
     EndsWith,
     Equals,
     Regex,
-}
-
-#[derive(Clone, Debug)]
-enum Searcher {
-    Cs(Box<memmem::Finder<'static>>),
-    Ci(CiFinder),
 }
 
 /// A string predicate with a constant needle, compiled once (case folding
@@ -682,14 +711,6 @@ impl StringMatcher {
     }
 
     #[inline]
-    fn find_from(&self, h: &[u8], from: usize) -> Option<usize> {
-        match &self.searcher {
-            Searcher::Cs(f) => f.find(h.get(from..)?).map(|i| i + from),
-            Searcher::Ci(f) => f.find_from(h, from),
-        }
-    }
-
-    #[inline]
     fn eq_at(&self, w: &[u8]) -> bool {
         if self.cs {
             w == &*self.needle
@@ -698,15 +719,22 @@ impl StringMatcher {
         }
     }
 
-    fn term_search(&self, h: &[u8], need_left: bool, need_right: bool) -> bool {
+    #[inline]
+    fn find_from(&self, h: &[u8], from: usize) -> Option<usize> {
+        match &self.searcher {
+            Searcher::Cs(f) => f.find(h.get(from..)?).map(|i| i + from),
+            Searcher::Ci(f) => f.find_from(h, from),
+        }
+    }
+
+    /// Some occurrence of the needle in `h` satisfies the boundary rule.
+    fn search(&self, h: &[u8], need_left: bool, need_right: bool) -> bool {
         let n = self.needle.len();
         let need_left = need_left && self.left_term;
         let need_right = need_right && self.right_term;
         let mut from = 0;
         while let Some(i) = self.find_from(h, from) {
-            let left_ok = !need_left || i == 0 || h.get(i - 1).is_none_or(|b| !is_term(*b));
-            let right_ok = !need_right || h.get(i + n).is_none_or(|b| !is_term(*b));
-            if left_ok && right_ok {
+            if boundary_ok(h, i, n, need_left, need_right) {
                 return true;
             }
             from = i + 1;
@@ -719,10 +747,10 @@ impl StringMatcher {
         let h = hay.as_bytes();
         let n = self.needle.len();
         let hit = match self.kind {
-            MatchKind::Has => self.term_search(h, true, true),
-            MatchKind::HasPrefix => self.term_search(h, true, false),
-            MatchKind::HasSuffix => self.term_search(h, false, true),
-            MatchKind::Contains => self.find_from(h, 0).is_some(),
+            MatchKind::Has => self.search(h, true, true),
+            MatchKind::HasPrefix => self.search(h, true, false),
+            MatchKind::HasSuffix => self.search(h, false, true),
+            MatchKind::Contains => self.search(h, false, false),
             MatchKind::StartsWith => h.get(..n).is_some_and(|w| self.eq_at(w)),
             MatchKind::EndsWith => h.len() >= n && self.eq_at(&h[h.len() - n..]),
             MatchKind::Equals => h.len() == n && self.eq_at(h),
@@ -734,11 +762,92 @@ impl StringMatcher {
 
 // ------------------------------------------------------ list membership
 
+/// A fast non-cryptographic hasher for the `in` sets (the sets are built
+/// from the query, so collision attacks through data do not apply).
+#[derive(Clone, Copy, Debug, Default)]
+struct FxBuild;
+
+struct FxHasher(u64);
+
+impl std::hash::BuildHasher for FxBuild {
+    type Hasher = FxHasher;
+    fn build_hasher(&self) -> FxHasher {
+        FxHasher(0)
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 #[derive(Clone, Debug)]
 enum ListKind {
     In { ci: bool },
     HasAny,
     HasAll,
+}
+
+/// The `has_any`/`has_all` needles: one Aho-Corasick automaton over all of
+/// them (ASCII case-insensitive unless `_cs`), scanned once per haystack.
+#[derive(Clone, Debug)]
+struct Terms {
+    ac: aho_corasick::AhoCorasick,
+    /// Per pattern: needs a left / right term boundary.
+    bounds: Vec<(bool, bool)>,
+}
+
+impl Terms {
+    fn new(needles: &[String], ci: bool) -> Result<Terms, String> {
+        let pats: Vec<&[u8]> = needles.iter().map(|n| n.as_bytes()).collect();
+        let ac = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(ci)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&pats)
+            .map_err(|e| e.to_string())?;
+        let bounds = pats
+            .iter()
+            .map(|p| {
+                (
+                    p.first().is_some_and(|b| is_term(*b)),
+                    p.last().is_some_and(|b| is_term(*b)),
+                )
+            })
+            .collect();
+        Ok(Terms { ac, bounds })
+    }
+
+    /// Calls `hit(pattern)` for every occurrence on term boundaries until it
+    /// returns true; returns whether it did.
+    fn scan(&self, h: &[u8], mut hit: impl FnMut(usize) -> bool) -> bool {
+        for m in self.ac.find_overlapping_iter(h) {
+            let p = m.pattern().as_usize();
+            let (l, r) = self.bounds.get(p).copied().unwrap_or((true, true));
+            if boundary_ok(h, m.start(), m.end() - m.start(), l, r) && hit(p) {
+                return true;
+            }
+        }
+        false
+    }
 }
 
 /// `in`/`!in`/`in~`/`!in~`/`has_any`/`has_all` against a flattened item
@@ -749,12 +858,15 @@ pub struct ListMatcher {
     kind: ListKind,
     negate: bool,
     /// String items (lowercased for `in~`).
-    strings: HashSet<Box<str>>,
+    strings: HashSet<Box<[u8]>, FxBuild>,
     /// Integer items (also integral reals).
-    ints: HashSet<i64>,
+    ints: HashSet<i64, FxBuild>,
     /// Everything else (reals, datetimes, guids, arrays...).
     others: Vec<Value>,
-    matchers: Vec<StringMatcher>,
+    /// `has_any`/`has_all` needles (`None` when the list is empty).
+    terms: Option<Terms>,
+    /// Number of distinct `has_any`/`has_all` needles.
+    n_terms: usize,
 }
 
 impl ListMatcher {
@@ -771,10 +883,11 @@ impl ListMatcher {
         let mut m = ListMatcher {
             kind,
             negate,
-            strings: HashSet::new(),
-            ints: HashSet::new(),
+            strings: HashSet::default(),
+            ints: HashSet::default(),
             others: Vec::new(),
-            matchers: Vec::new(),
+            terms: None,
+            n_terms: 0,
         };
         let mut flat = Vec::with_capacity(items.len());
         for it in items {
@@ -786,15 +899,16 @@ impl ListMatcher {
                     match &it {
                         Value::Null => {}
                         Value::String(s) => {
-                            let s: Box<str> = if ci {
-                                s.to_ascii_lowercase().into()
+                            let b: Box<[u8]> = if ci {
+                                s.as_bytes().to_ascii_lowercase().into()
                             } else {
-                                (**s).into()
+                                s.as_bytes().into()
                             };
-                            m.strings.insert(s);
+                            m.strings.insert(b);
                         }
                         _ if ci => {
-                            m.strings.insert(to_string(&it).to_ascii_lowercase().into());
+                            m.strings
+                                .insert(to_string(&it).to_ascii_lowercase().into_bytes().into());
                         }
                         Value::Int(_) | Value::Long(_) => {
                             m.ints.insert(int_of(&it).unwrap_or(0));
@@ -804,22 +918,37 @@ impl ListMatcher {
                 }
             }
             ListKind::HasAny | ListKind::HasAll => {
-                let op = if cs { BinaryOp::HasCs } else { BinaryOp::Has };
                 let mut seen = HashSet::new();
+                let mut needles = Vec::new();
                 for it in flat {
                     if it.is_null() {
                         continue;
                     }
                     let s = to_string(&it);
-                    if seen.insert(s.clone()) {
-                        if let Some(sm) = StringMatcher::new(op, &s) {
-                            m.matchers.push(sm);
-                        }
+                    let key = if cs {
+                        s.clone()
+                    } else {
+                        s.to_ascii_lowercase()
+                    };
+                    if seen.insert(key) {
+                        needles.push(s);
                     }
+                }
+                m.n_terms = needles.len();
+                if !needles.is_empty() {
+                    m.terms = Some(Terms::new(&needles, !cs)?);
                 }
             }
         }
         Ok(m)
+    }
+
+    fn contains_str(&self, s: &[u8], ci: bool) -> bool {
+        if ci && s.iter().any(u8::is_ascii_uppercase) {
+            with_folded(s, |f| self.strings.contains(f))
+        } else {
+            self.strings.contains(s)
+        }
     }
 
     /// `Bool` or `Null` (a null operand of `has_any`/`has_all`).
@@ -829,20 +958,8 @@ impl ListMatcher {
                 let v = normalize(v);
                 let found = match &*v {
                     Value::Null => false,
-                    Value::String(s) => {
-                        if *ci {
-                            if s.bytes().any(|b| b.is_ascii_uppercase()) {
-                                self.strings.contains(s.to_ascii_lowercase().as_str())
-                            } else {
-                                self.strings.contains(&**s)
-                            }
-                        } else {
-                            self.strings.contains(&**s)
-                        }
-                    }
-                    other if *ci => self
-                        .strings
-                        .contains(to_string(other).to_ascii_lowercase().as_str()),
+                    Value::String(s) => self.contains_str(s.as_bytes(), *ci),
+                    other if *ci => self.contains_str(to_string(other).as_bytes(), true),
                     other => {
                         let by_int = match other {
                             Value::Int(_) | Value::Long(_) => {
@@ -863,14 +980,45 @@ impl ListMatcher {
                     return Value::Null;
                 }
                 let s = str_of(v);
-                Value::Bool(self.matchers.iter().any(|m| m.matches(&s)))
+                Value::Bool(
+                    self.terms
+                        .as_ref()
+                        .is_some_and(|t| t.scan(s.as_bytes(), |_| true)),
+                )
             }
             ListKind::HasAll => {
                 if v.is_null() {
                     return Value::Null;
                 }
+                let Some(t) = &self.terms else {
+                    return Value::Bool(true);
+                };
                 let s = str_of(v);
-                Value::Bool(self.matchers.iter().all(|m| m.matches(&s)))
+                let all = if self.n_terms <= 64 {
+                    // bitmask of the needles still missing: no allocation
+                    let mut missing: u64 = if self.n_terms == 64 {
+                        u64::MAX
+                    } else {
+                        (1u64 << self.n_terms) - 1
+                    };
+                    t.scan(s.as_bytes(), |p| {
+                        missing &= !(1u64 << p.min(63));
+                        missing == 0
+                    })
+                } else {
+                    let mut found = vec![false; self.n_terms];
+                    let mut left = self.n_terms;
+                    t.scan(s.as_bytes(), |p| {
+                        if let Some(f) = found.get_mut(p) {
+                            if !*f {
+                                *f = true;
+                                left -= 1;
+                            }
+                        }
+                        left == 0
+                    })
+                };
+                Value::Bool(all)
             }
         }
     }
@@ -1659,6 +1807,46 @@ mod tests {
         assert_eq!(neg(&Value::TimeSpan(5)), Ok(Value::TimeSpan(-5)));
         assert_eq!(neg(&Value::Null), Ok(Value::Null));
         assert!(neg(&s("x")).is_err());
+    }
+
+    /// `has_any`/`has_all` through the automaton agree with one `has` per
+    /// needle, also past 64 needles (the bitmask limit of `has_all`).
+    #[test]
+    fn list_terms_agree_with_single_has() {
+        let hays = [
+            "cmd /c whoami /all",
+            "net user /add",
+            "https://assist.zoho.com/x",
+            "ASSIST.ZOHO.COM:443",
+            "myassist.zoho.community",
+            "t12 t13 t5",
+            "",
+        ];
+        let mut needles: Vec<String> = (0..70).map(|i| format!("t{i}")).collect();
+        needles.extend(["whoami", "/add", "assist.zoho.com", "/all", "-x"].map(String::from));
+        let items: Vec<Value> = needles.iter().map(|n| s(n)).collect();
+        for h in hays {
+            let per: Vec<bool> = needles.iter().map(|n| has(h, n)).collect();
+            let any = ListMatcher::new(ListOp::HasAny, &items).map(|m| m.eval(&s(h)));
+            assert_eq!(
+                any,
+                Ok(Value::Bool(per.iter().any(|x| *x))),
+                "{h:?} has_any"
+            );
+            let all = ListMatcher::new(ListOp::HasAll, &items).map(|m| m.eval(&s(h)));
+            assert_eq!(
+                all,
+                Ok(Value::Bool(per.iter().all(|x| *x))),
+                "{h:?} has_all"
+            );
+            let few = &items[..3];
+            let per_few = per[..3].iter().all(|x| *x);
+            let all_few = ListMatcher::new(ListOp::HasAll, few).map(|m| m.eval(&s(h)));
+            assert_eq!(all_few, Ok(Value::Bool(per_few)), "{h:?} has_all (3)");
+        }
+        let all = ListMatcher::new(ListOp::HasAll, &[s("t12"), s("T13"), s("t5")])
+            .map(|m| m.eval(&s("t12 t13 t5")));
+        assert_eq!(all, Ok(Value::Bool(true)));
     }
 
     #[test]

@@ -73,6 +73,14 @@ fn replace_aggregates(e: &Expr, found: &mut Vec<(String, Expr)>, n: &mut usize) 
     Expr::new(kind, e.span)
 }
 
+/// Column-name order of `project-reorder ... asc`: case-insensitive first
+/// (as Kusto.Language orders), then ordinal.
+fn name_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.to_lowercase()
+        .cmp(&b.to_lowercase())
+        .then_with(|| a.cmp(b))
+}
+
 /// `*` matches any run of characters; everything else literally.
 pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
@@ -501,10 +509,12 @@ impl Planner<'_> {
                         .filter(|h| !order.contains(h))
                         .collect();
                     match dir {
-                        Some(SortOrder::Asc) => hits
-                            .sort_by(|a, b| schema.columns[*a].name.cmp(&schema.columns[*b].name)),
-                        Some(SortOrder::Desc) => hits
-                            .sort_by(|a, b| schema.columns[*b].name.cmp(&schema.columns[*a].name)),
+                        Some(SortOrder::Asc) => hits.sort_by(|a, b| {
+                            name_order(&schema.columns[*a].name, &schema.columns[*b].name)
+                        }),
+                        Some(SortOrder::Desc) => hits.sort_by(|a, b| {
+                            name_order(&schema.columns[*b].name, &schema.columns[*a].name)
+                        }),
                         None => {}
                     }
                     order.extend(hits);
@@ -797,6 +807,7 @@ impl Planner<'_> {
         schema: Schema,
         items: &[NamedExpr],
     ) -> PResult<(Node, Schema)> {
+        let mut unnamed = 0usize;
         let mut out = Schema::default();
         let mut exprs = Vec::new();
         let mut failed = false;
@@ -837,7 +848,10 @@ impl Planner<'_> {
                 }
                 None => match expr_name(&it.expr) {
                     Some(base) => unique_name(&base, &|n| out.index_of(n).is_some()),
-                    None => column_name(&|n| out.index_of(n).is_some()),
+                    None => {
+                        unnamed += 1;
+                        unique_name(&format!("Column{unnamed}"), &|n| out.index_of(n).is_some())
+                    }
                 },
             };
             out.columns.push(Column::new(name, t));
@@ -867,6 +881,7 @@ impl Planner<'_> {
     ) -> PResult<(Node, Schema)> {
         let cx = Ctx::new(&schema);
         let mut out = Schema::default();
+        let mut unnamed = 0usize;
         let mut keys = Vec::new();
         let mut failed = false;
         let mut by_names: Vec<String> = Vec::new();
@@ -877,8 +892,10 @@ impl Planner<'_> {
             };
             let name = match it.names.first() {
                 Some(n) => n.name.clone(),
-                None => expr_name(&it.expr)
-                    .unwrap_or_else(|| column_name(&|n| out.index_of(n).is_some())),
+                None => expr_name(&it.expr).unwrap_or_else(|| {
+                    unnamed += 1;
+                    unique_name(&format!("Column{unnamed}"), &|n| out.index_of(n).is_some())
+                }),
             };
             if out.index_of(&name).is_some() {
                 self.error(
@@ -906,6 +923,37 @@ impl Planner<'_> {
         let mut items: Vec<Item> = (0..out.len()).map(Item::Col).collect();
         let mut hidden = 0usize;
         for it in aggregates {
+            // `percentiles(x, p1, p2...)` is one `percentile(x, p)` per p.
+            if let ExprKind::Call { name, args } = &it.expr.kind {
+                if name.name == "percentiles"
+                    && aggregate::lookup("percentiles").is_none()
+                    && args.len() >= 2
+                {
+                    for (k, pct) in args.iter().skip(1).enumerate() {
+                        let call = Expr::new(
+                            ExprKind::Call {
+                                name: crate::ast::Ident::new("percentile", name.span),
+                                args: vec![args[0].clone(), pct.clone()],
+                            },
+                            it.expr.span,
+                        );
+                        let ne = NamedExpr {
+                            names: it.names.get(k).cloned().into_iter().collect(),
+                            expr: call,
+                            span: it.span,
+                        };
+                        let before = out.len();
+                        match self.plan_aggregate(&schema, &ne, &by_names, &mut out) {
+                            Ok(a) => {
+                                aggs.push(a);
+                                items.extend((before..out.len()).map(Item::Col));
+                            }
+                            Err(_) => failed = true,
+                        }
+                    }
+                    continue;
+                }
+            }
             let direct = matches!(&it.expr.kind, ExprKind::Call { name, .. } if aggregate::lookup(&name.name).is_some());
             if direct {
                 let before = out.len();
@@ -921,6 +969,19 @@ impl Planner<'_> {
             let mut found = Vec::new();
             let rewritten = replace_aggregates(&it.expr, &mut found, &mut hidden);
             if found.is_empty() {
+                if let ExprKind::Call { name, .. } = &it.expr.kind {
+                    if crate::functions::lookup(&name.name).is_none()
+                        && self.scope.get(&name.name).is_none()
+                    {
+                        self.error(
+                            codes::UNKNOWN_FUNCTION,
+                            format!("unknown aggregate function '{}'", name.name),
+                            name.span,
+                        );
+                        failed = true;
+                        continue;
+                    }
+                }
                 self.error(
                     codes::UNSUPPORTED,
                     "summarize needs an aggregate function here (count(), sum(x), make_set(x)...)",
@@ -979,7 +1040,12 @@ impl Planner<'_> {
                         Some(n) => n,
                         None => match derived {
                             Some(b) => unique_name(&b, &|n| fin.index_of(n).is_some()),
-                            None => column_name(&|n| fin.index_of(n).is_some()),
+                            None => {
+                                unnamed += 1;
+                                unique_name(&format!("Column{unnamed}"), &|n| {
+                                    fin.index_of(n).is_some()
+                                })
+                            }
                         },
                     };
                     if fin.index_of(&name).is_some() {

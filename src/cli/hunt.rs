@@ -443,8 +443,12 @@ mod tests {
     }
 
     #[test]
-    fn sample_now_parses() {
+    fn sample_constants_parse_and_help_tells_them() {
         assert!(SAMPLE_NOW.parse::<Now>().is_ok());
+        assert!(
+            HUNT_HELP.contains(&format!("seed {SAMPLE_SEED}, --now {SAMPLE_NOW}")),
+            "{HUNT_HELP}"
+        );
     }
 
     #[test]

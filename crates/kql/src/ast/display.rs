@@ -196,11 +196,11 @@ fn prec(e: &Expr) -> u8 {
         ExprKind::List { .. } | ExprKind::Between { .. } => CMP,
         ExprKind::Unary { .. } => UNARY,
         ExprKind::Literal(l) if is_negative_number(l) => UNARY,
-        ExprKind::Pipe { .. }
-        | ExprKind::Print(_)
-        | ExprKind::Range { .. }
-        | ExprKind::Union(_)
-        | ExprKind::Datatable { .. } => 0,
+        // A pipeline only appears bare where a whole pipeline may stand.
+        ExprKind::Pipe { .. } => 0,
+        // `print`/`range`/`union` extend to the right as far as they can, so
+        // the parser only ever puts them last; printed bare they read back
+        // the same. `datatable(...)[...]` is closed by its brackets.
         _ => ATOM,
     }
 }

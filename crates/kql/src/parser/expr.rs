@@ -36,6 +36,13 @@ impl<'a> Parser<'a> {
     /// tabular expression may appear (statements, let values, arguments,
     /// parentheses, list items).
     pub(super) fn parse_pipeline(&mut self) -> PResult<Expr> {
+        self.enter()?;
+        let r = self.parse_pipeline_inner();
+        self.leave();
+        r
+    }
+
+    fn parse_pipeline_inner(&mut self) -> PResult<Expr> {
         let mut e = self.parse_expr(0)?;
         while self.is(&TokenKind::Pipe) {
             self.bump();

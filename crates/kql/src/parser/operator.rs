@@ -66,6 +66,13 @@ impl<'a> Parser<'a> {
     }
 
     pub(super) fn parse_operator(&mut self) -> PResult<Operator> {
+        self.enter()?;
+        let r = self.parse_operator_inner();
+        self.leave();
+        r
+    }
+
+    fn parse_operator_inner(&mut self) -> PResult<Operator> {
         let start = self.cur_span();
         let Some((name, ntoks)) = self.peek_operator_name() else {
             return Err(self.error_expected("a tabular operator after '|'"));
@@ -215,10 +222,11 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    /// A parameter value: a name, a literal, or a signed number.
+    /// A parameter value: a word (kept as a name; never a call, so
+    /// `hint.strategy=broadcast (T)` works), a literal, or a signed number.
     fn parse_param_value(&mut self) -> PResult<Expr> {
         if let Some(w) = self.word_at(0) {
-            if !self.is_at(1, &TokenKind::LParen) && w != "true" && w != "false" {
+            if w != "true" && w != "false" {
                 let t = self.bump();
                 return Ok(Expr::new(ExprKind::Name(Ident::new(w, t.span)), t.span));
             }

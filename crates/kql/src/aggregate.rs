@@ -5,7 +5,7 @@
 //! the key expression followed by the carried columns. Grouping itself is the
 //! executor's; only per-group state and result typing live here.
 
-use crate::functions::ops::{compare, to_string, truthy, value_to_json};
+use crate::functions::ops::{compare, json_to_value, to_string, truthy, value_to_json};
 use crate::functions::ArgInfo;
 use crate::value::{Decimal, Type, Value};
 use serde_json::Value as J;
@@ -650,7 +650,9 @@ enum Collect {
 struct MakeCollection {
     kind: Collect,
     items: Vec<J>,
-    seen: HashSet<String>,
+    /// Values already in the set (scalars as plain values, so a repeated
+    /// value costs a hash lookup and no JSON conversion).
+    seen: HashSet<Value>,
     cap: usize,
     bytes: usize,
     pred: Option<usize>,
@@ -661,16 +663,20 @@ impl MakeCollection {
         if self.items.len() >= self.cap {
             return;
         }
-        if self.kind == Collect::Set {
-            let key = j.to_string();
-            if self.seen.contains(&key) {
-                return;
-            }
-            self.bytes += key.len() + 24;
-            self.seen.insert(key);
-        }
         self.bytes += std::mem::size_of::<J>() + if let J::String(s) = &j { s.len() } else { 0 };
         self.items.push(j);
+    }
+
+    /// Adds `key` (a plain value) to the set unless present; `json` makes
+    /// its JSON form only when it is new.
+    fn push_distinct(&mut self, key: Value, json: impl FnOnce(&Value) -> J) {
+        if self.items.len() >= self.cap || self.seen.contains(&key) {
+            return;
+        }
+        let j = json(&key);
+        self.bytes += value_size(&key) + 16;
+        self.seen.insert(key);
+        self.push(j);
     }
 }
 
@@ -691,11 +697,12 @@ impl Accumulator for MakeCollection {
             Value::Dynamic(j) if self.kind == Collect::Set => match &**j {
                 J::Array(xs) => {
                     for x in xs.iter().filter(|x| !x.is_null()) {
-                        self.push(x.clone());
+                        self.push_distinct(json_to_value(x), |_| x.clone());
                     }
                 }
-                other => self.push(other.clone()),
+                other => self.push_distinct(json_to_value(other), |_| other.clone()),
             },
+            other if self.kind == Collect::Set => self.push_distinct(other.clone(), value_to_json),
             other => self.push(value_to_json(other)),
         }
     }
@@ -1628,6 +1635,47 @@ mod tests {
                 Some(want),
                 "{name}"
             );
+        }
+    }
+
+    /// Every aggregate fed awkward values (and every argument type) never
+    /// panics.
+    #[test]
+    fn aggregates_never_panic() {
+        let vals = vec![
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(i32::MIN),
+            Value::Long(i64::MAX),
+            Value::Long(i64::MAX),
+            Value::Real(f64::NAN),
+            Value::Real(f64::INFINITY),
+            Value::string(""),
+            Value::DateTime(crate::time::MAX_TICKS),
+            Value::TimeSpan(i64::MAX),
+            Value::TimeSpan(i64::MAX),
+            Value::dynamic(json!([1, [2], null])),
+            Value::dynamic(json!({"a": 1})),
+        ];
+        for def in AGGREGATES {
+            for ty in Type::ALL {
+                let n = def.min_args.max(1).min(def.max_args);
+                let mut infos = vec![info(ty); n];
+                if def.name == "percentile" {
+                    infos[1] = konst(Value::Long(50));
+                }
+                let r = std::panic::catch_unwind(|| {
+                    let mut acc = (def.new)(&infos);
+                    for v in &vals {
+                        let row = vec![v.clone(); n];
+                        acc.update(&row);
+                    }
+                    acc.update(&[]);
+                    let _ = acc.memory();
+                    acc.finish()
+                });
+                assert!(r.is_ok(), "{}({ty}) panicked", def.name);
+            }
         }
     }
 

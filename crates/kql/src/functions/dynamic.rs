@@ -24,6 +24,13 @@ pub fn pack_array(a: &[Value]) -> R {
     arr(a.iter().map(value_to_json).collect())
 }
 
+pub fn bag_pack_ret(a: &[super::ArgInfo]) -> Result<crate::value::Type, String> {
+    if a.len() % 2 != 0 {
+        return Err("bag_pack() needs key, value pairs (an even number of arguments)".into());
+    }
+    Ok(crate::value::Type::Dynamic)
+}
+
 pub fn bag_pack(a: &[Value]) -> R {
     if a.len() % 2 != 0 {
         return Err("bag_pack() needs key, value pairs".into());

@@ -174,36 +174,61 @@ pub(crate) fn ret_first(a: &[ArgInfo]) -> Result<Type, String> {
         .ok_or_else(|| "missing argument".to_string())
 }
 
-/// The common type of several value arguments: equal types stay, numbers
-/// promote (int < long < real < decimal), anything with dynamic is dynamic.
+/// The common type of several value arguments (`coalesce`, `max_of`...):
+/// equal types stay, numbers promote (int < long < real < decimal), a
+/// dynamic argument takes the other's type (as Kusto.Language does); other
+/// mixes are an error.
 pub(crate) fn unify<'a>(tys: impl IntoIterator<Item = &'a ArgInfo>) -> Result<Type, String> {
+    unify_with(tys, false)
+}
+
+/// Like [`unify`], but mixed types give `dynamic` instead of an error
+/// (`iff(p, "a", 1)` is dynamic in Kusto.Language).
+pub(crate) fn unify_lenient<'a>(
+    tys: impl IntoIterator<Item = &'a ArgInfo>,
+) -> Result<Type, String> {
+    unify_with(tys, true)
+}
+
+fn unify_with<'a>(
+    tys: impl IntoIterator<Item = &'a ArgInfo>,
+    lenient: bool,
+) -> Result<Type, String> {
+    let rank = |t: Type| match t {
+        Type::Int => 1,
+        Type::Long => 2,
+        Type::Real => 3,
+        _ => 4,
+    };
     let mut out: Option<Type> = None;
+    let mut mixed = false;
     for a in tys {
         out = Some(match out {
             None => a.ty,
             Some(t) if t == a.ty => t,
             Some(t) if t.is_numeric() && a.ty.is_numeric() => {
-                let rank = |t: Type| match t {
-                    Type::Int => 1,
-                    Type::Long => 2,
-                    Type::Real => 3,
-                    _ => 4,
-                };
                 if rank(a.ty) > rank(t) {
                     a.ty
                 } else {
                     t
                 }
             }
-            Some(Type::Dynamic) => Type::Dynamic,
-            Some(_) if a.ty == Type::Dynamic => Type::Dynamic,
+            Some(Type::Dynamic) => a.ty,
+            Some(t) if a.ty == Type::Dynamic => t,
+            Some(t) if lenient => {
+                mixed = true;
+                t
+            }
             Some(t) => {
                 return Err(format!(
-                    "arguments must have the same type, got {t} and {}",
+                    "arguments must have a common type, got {t} and {}",
                     a.ty
                 ))
             }
         });
+    }
+    if mixed {
+        return Ok(Type::Dynamic);
     }
     out.ok_or_else(|| "missing argument".to_string())
 }
@@ -300,9 +325,9 @@ pub static BUILTINS: &[FunctionDef] = &[
     // ---- dynamic
     def!("array_length", 1, 1, ret_long, dy::array_length, "Number of elements of an array (null for non-arrays)."),
     def!("pack_array", 0, MANY, ret_dynamic, dy::pack_array, "An array of the arguments."),
-    def!("bag_pack", 0, MANY, ret_dynamic, dy::bag_pack, "A property bag from key, value pairs."),
-    def!("pack", 0, MANY, ret_dynamic, dy::bag_pack, "Alias of bag_pack."),
-    def!("pack_dictionary", 0, MANY, ret_dynamic, dy::bag_pack, "Alias of bag_pack."),
+    def!("bag_pack", 0, MANY, dy::bag_pack_ret, dy::bag_pack, "A property bag from key, value pairs."),
+    def!("pack", 0, MANY, dy::bag_pack_ret, dy::bag_pack, "Alias of bag_pack."),
+    def!("pack_dictionary", 0, MANY, dy::bag_pack_ret, dy::bag_pack, "Alias of bag_pack."),
     def!("set_union", 2, MANY, ret_dynamic, dy::set_union, "Distinct union of arrays."),
     def!("set_intersect", 2, MANY, ret_dynamic, dy::set_intersect, "Distinct elements present in every array."),
     def!("set_difference", 2, MANY, ret_dynamic, dy::set_difference, "Distinct elements of the first array in none of the others."),
@@ -425,6 +450,81 @@ pub(crate) mod test_util {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ast::BinaryOp;
+
+    /// Awkward values for the no-panic sweeps.
+    fn extremes() -> Vec<Value> {
+        vec![
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(i32::MIN),
+            Value::Long(i64::MIN),
+            Value::Long(i64::MAX),
+            Value::Long(-1),
+            Value::Real(f64::NAN),
+            Value::Real(-1e300),
+            Value::String("".into()),
+            Value::String("(".into()),
+            Value::String("ab\u{e9}\u{1F600}%zz%4".into()),
+            Value::DateTime(crate::time::MAX_TICKS),
+            Value::TimeSpan(i64::MIN),
+            Value::dynamic(serde_json::json!([1, "a", null, [2]])),
+            Value::dynamic(serde_json::json!({"k": {"n": 1}})),
+        ]
+    }
+
+    /// Every builtin with every combination of awkward arguments (up to
+    /// three) returns a value or an error: never a panic.
+    #[test]
+    fn builtins_never_panic() {
+        let vals = extremes();
+        for f in BUILTINS {
+            let max = f.max_args.min(3);
+            for n in f.min_args..=max.max(f.min_args) {
+                let mut idx = vec![0usize; n];
+                loop {
+                    let args: Vec<Value> = idx.iter().map(|i| vals[*i].clone()).collect();
+                    let r = std::panic::catch_unwind(|| (f.eval)(&args));
+                    assert!(r.is_ok(), "{}({args:?}) panicked", f.name);
+                    // next combination
+                    let mut k = 0;
+                    while k < n {
+                        idx[k] += 1;
+                        if idx[k] < vals.len() {
+                            break;
+                        }
+                        idx[k] = 0;
+                        k += 1;
+                    }
+                    if k == n {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn operators_never_panic() {
+        let vals = extremes();
+        for (op, _) in BinaryOp::TABLE {
+            for l in &vals {
+                for r in &vals {
+                    let res = std::panic::catch_unwind(|| ops::binary(*op, l, r));
+                    assert!(res.is_ok(), "{l:?} {} {r:?} panicked", op.text());
+                }
+            }
+        }
+        for v in &vals {
+            assert!(std::panic::catch_unwind(|| ops::neg(v)).is_ok(), "-{v:?}");
+            for t in Type::ALL {
+                assert!(
+                    std::panic::catch_unwind(|| ops::cast(v, t)).is_ok(),
+                    "cast({v:?}, {t})"
+                );
+            }
+        }
+    }
 
     #[test]
     fn names_unique_and_documented() {

@@ -113,6 +113,20 @@ fn real_to_string(r: f64) -> String {
         "NaN".into()
     } else if r.is_infinite() {
         if r > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else if r != 0.0 && (r.abs() >= 1e15 || r.abs() < 1e-4) {
+        // .NET's shortest round-trip text switches to `E` notation here
+        // (`1E+15`, `1.5E-05`).
+        let e = format!("{r:e}");
+        match e.split_once('e') {
+            Some((mant, exp)) => {
+                let (sign, digits) = match exp.strip_prefix('-') {
+                    Some(d) => ('-', d),
+                    None => ('+', exp),
+                };
+                format!("{mant}E{sign}{digits:0>2}")
+            }
+            None => e,
+        }
     } else {
         format!("{r}")
     }
@@ -279,6 +293,9 @@ pub fn binary(op: BinaryOp, l: &Value, r: &Value) -> Result<Value, String> {
             let v = arith(op, &a, &b);
             Ok(if both { to_dynamic(&v) } else { v })
         }
+        // String operators on a null (non-string) operand are null, as the
+        // executor's precompiled matchers do.
+        _ if l.is_null() || r.is_null() => Ok(Value::Null),
         BinaryOp::MatchesRegex => {
             let re = cached_regex(&str_of(r))?;
             Ok(Value::Bool(re.is_match(&str_of(l))))
@@ -319,6 +336,12 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
         (Value::Dynamic(x), Value::Dynamic(y)) => x == y,
         (Value::Guid(x), Value::Guid(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
+        // a string compared with a guid/datetime/timespan is read as one
+        (Value::String(s), other @ (Value::Guid(_) | Value::DateTime(_) | Value::TimeSpan(_)))
+        | (other @ (Value::Guid(_) | Value::DateTime(_) | Value::TimeSpan(_)), Value::String(s)) => {
+            let parsed = other.ty().map(|t| cast(&Value::String(s.clone()), t));
+            parsed.is_some_and(|p| !p.is_null() && values_equal(&p, other))
+        }
         (x, y) => compare(x, y) == Some(Ordering::Equal),
     }
 }
@@ -349,7 +372,7 @@ fn arith(op: BinaryOp, l: &Value, r: &Value) -> Value {
                 if *b == 0 {
                     Null
                 } else {
-                    TimeSpan(a.rem_euclid(*b))
+                    opt(a.checked_rem_euclid(*b), TimeSpan)
                 }
             }
             _ => Null,
@@ -494,7 +517,10 @@ pub fn neg(v: &Value) -> Result<Value, String> {
         Value::Real(r) => Value::Real(-r),
         Value::Decimal(d) => Value::Decimal(-*d),
         Value::TimeSpan(t) => Value::TimeSpan(t.wrapping_neg()),
-        Value::Dynamic(_) => to_dynamic(&neg(&normalize(v))?),
+        Value::Dynamic(_) => match normalize(v).as_ref() {
+            Value::Dynamic(_) => Value::Null,
+            plain => to_dynamic(&neg(plain)?),
+        },
         other => return Err(format!("unary '-' cannot be applied to {:?}", other.ty())),
     })
 }
@@ -1374,7 +1400,11 @@ mod tests {
         );
         assert_eq!(
             binary(BinaryOp::Has, &Value::Null, &s("x")),
-            Ok(Value::Bool(false))
+            Ok(Value::Null)
+        );
+        assert_eq!(
+            binary(BinaryOp::NotHas, &Value::Null, &s("x")),
+            Ok(Value::Null)
         );
     }
 
@@ -1425,6 +1455,25 @@ mod tests {
                 Value::Bool(true),
             ),
             (Eq, Value::Bool(true), Value::Bool(true), Value::Bool(true)),
+            (Eq, s("5"), Value::Long(5), Value::Bool(false)),
+            (
+                Eq,
+                Value::Guid(uuid::Uuid::nil()),
+                s("00000000-0000-0000-0000-000000000000"),
+                Value::Bool(true),
+            ),
+            (
+                Eq,
+                Value::DateTime(time::UNIX_EPOCH),
+                s("1970-01-01"),
+                Value::Bool(true),
+            ),
+            (
+                Ne,
+                Value::DateTime(time::UNIX_EPOCH),
+                s("garbage"),
+                Value::Bool(true),
+            ),
         ];
         for (op, l, r, want) in cases {
             assert_eq!(
@@ -1455,6 +1504,95 @@ mod tests {
                 Ok(want),
                 "{l:?} {} {r:?}",
                 op.text()
+            );
+        }
+    }
+
+    /// SEMANTICS.md §5: `x between (a .. b)` is `x >= a and x <= b` (the
+    /// executor composes it from these operators).
+    #[test]
+    fn between_table() {
+        use crate::time::{HOUR, MINUTE};
+        let between = |x: Value, lo: Value, hi: Value| {
+            let ge = binary(BinaryOp::Ge, &x, &lo).unwrap_or(Value::Null);
+            let le = binary(BinaryOp::Le, &x, &hi).unwrap_or(Value::Null);
+            binary(BinaryOp::And, &ge, &le).unwrap_or(Value::Null)
+        };
+        let dt = |x: &str| Value::DateTime(time::parse_datetime(x).unwrap_or(0));
+        let cases = [
+            (
+                Value::Long(50),
+                Value::Long(50),
+                Value::Long(55),
+                Value::Bool(true),
+            ),
+            (
+                Value::Long(55),
+                Value::Long(50),
+                Value::Long(55),
+                Value::Bool(true),
+            ),
+            (
+                Value::Long(56),
+                Value::Long(50),
+                Value::Long(55),
+                Value::Bool(false),
+            ),
+            (
+                Value::Real(1.5),
+                Value::Real(1.0),
+                Value::Real(1.5),
+                Value::Bool(true),
+            ),
+            (
+                Value::Real(1.5000001),
+                Value::Real(1.0),
+                Value::Real(1.5),
+                Value::Bool(false),
+            ),
+            (
+                Value::Long(2),
+                Value::Real(1.5),
+                Value::Real(2.5),
+                Value::Bool(true),
+            ),
+            (
+                Value::Long(5),
+                Value::Long(10),
+                Value::Long(1),
+                Value::Bool(false),
+            ),
+            (
+                Value::TimeSpan(90 * MINUTE),
+                Value::TimeSpan(HOUR),
+                Value::TimeSpan(2 * HOUR),
+                Value::Bool(true),
+            ),
+            (Value::Null, Value::Long(0), Value::Long(5), Value::Null),
+            (
+                Value::Long(7),
+                Value::Long(0),
+                Value::Long(5),
+                Value::Bool(false),
+            ),
+            (
+                dt("2024-01-03"),
+                dt("2024-01-01"),
+                dt("2024-01-03"),
+                Value::Bool(true),
+            ),
+            (
+                dt("2024-01-03 00:00:00.0000001"),
+                dt("2024-01-01"),
+                dt("2024-01-03"),
+                Value::Bool(false),
+            ),
+        ];
+        for (x, lo, hi, want) in cases {
+            assert_eq!(
+                between(x.clone(), lo.clone(), hi.clone()),
+                want,
+                "{x:?} between ({lo:?} .. {hi:?})"
             );
         }
     }
@@ -1778,6 +1916,10 @@ mod tests {
             (Value::Long(-5), "-5"),
             (Value::Real(1.5), "1.5"),
             (Value::Real(2.0), "2"),
+            (Value::Real(1e15), "1E+15"),
+            (Value::Real(1.5e-5), "1.5E-05"),
+            (Value::Real(123456.75), "123456.75"),
+            (Value::Real(0.0001), "0.0001"),
             (Value::Real(f64::NAN), "NaN"),
             (Value::TimeSpan(time::HOUR), "01:00:00"),
             (Value::TimeSpan(time::SECOND), "00:00:01"),

@@ -589,7 +589,8 @@ pub fn parse_command_line(a: &[Value]) -> R {
 
 pub fn strrep(a: &[Value]) -> R {
     let s = arg_str(a, 0);
-    let n = arg_i64(a, 1).unwrap_or(0).clamp(0, 1 << 20) as usize;
+    // Kusto caps the multiplier at 1024
+    let n = arg_i64(a, 1).unwrap_or(0).clamp(0, 1024) as usize;
     let d = if a.len() > 2 {
         arg_str(a, 2).into_owned()
     } else {
@@ -815,6 +816,7 @@ mod tests {
 
     #[test]
     fn string_table() {
+        let fox = "The quick brown fox jumps over the lazy dog".repeat(3);
         check(&[
             (
                 "strcat",
@@ -968,6 +970,31 @@ mod tests {
                 "hash_md5",
                 vec![s("abc")],
                 s("900150983cd24fb0d6963f7d28e17f72"),
+            ),
+            (
+                "hash_sha256",
+                vec![s("World")],
+                s("78ae647dc5544d227130a0682a51e30bc7777fbb6d8a8f17007463a3ecd1d524"),
+            ),
+            (
+                "hash_md5",
+                vec![s("World")],
+                s("f5a7924e621e84c9280a9a27e1bcb7f6"),
+            ),
+            (
+                "hash_sha256",
+                vec![s(&fox)],
+                s("5cfa2bf023f22ac82b00cd883ea96852677ff2ecd777f656146bd22004eb75f2"),
+            ),
+            (
+                "hash_md5",
+                vec![s(&fox)],
+                s("4e67db4a7a406b0cfdadd887cde7888e"),
+            ),
+            (
+                "hash_sha1",
+                vec![s(&fox)],
+                s("d42f858ad812fd986fd8dc7216af5f88bcaa1463"),
             ),
             (
                 "hash_md5",

@@ -5,7 +5,7 @@
 //! the key expression followed by the carried columns. Grouping itself is the
 //! executor's; only per-group state and result typing live here.
 
-use crate::functions::ops::{compare, to_string, truthy, value_to_json};
+use crate::functions::ops::{compare, json_to_value, to_string, truthy, value_to_json};
 use crate::functions::ArgInfo;
 use crate::value::{Decimal, Type, Value};
 use serde_json::Value as J;
@@ -80,13 +80,21 @@ fn ret_first(a: &[ArgInfo]) -> Result<Type, String> {
 fn ret_sum(a: &[ArgInfo]) -> Result<Type, String> {
     match a.first().map(|x| x.ty) {
         Some(Type::Int | Type::Long | Type::Bool) => Ok(Type::Long),
-        Some(Type::Real | Type::Dynamic) => Ok(Type::Real),
+        Some(Type::Real) => Ok(Type::Real),
+        Some(Type::Dynamic) => Ok(Type::Dynamic),
         Some(Type::Decimal) => Ok(Type::Decimal),
         Some(Type::TimeSpan) => Ok(Type::TimeSpan),
         Some(t) => Err(format!("sum() cannot add {t} values")),
         None => Err("missing argument".into()),
     }
 }
+fn ret_avg(a: &[ArgInfo]) -> Result<Type, String> {
+    match a.first().map(|x| x.ty) {
+        Some(Type::TimeSpan) => Ok(Type::TimeSpan),
+        _ => ret_numeric_real(a),
+    }
+}
+
 fn ret_numeric_real(a: &[ArgInfo]) -> Result<Type, String> {
     match a.first().map(|x| x.ty) {
         Some(t) if t.is_numeric() || matches!(t, Type::Dynamic | Type::Bool | Type::TimeSpan) => {
@@ -220,6 +228,8 @@ enum SumKind {
     Real,
     Decimal,
     TimeSpan,
+    /// `sum(dynamic)`: a dynamic number (long while every input is one).
+    Dynamic,
 }
 
 struct Sum {
@@ -228,6 +238,8 @@ struct Sum {
     overflow: bool,
     real: f64,
     dec: Decimal,
+    /// A non-integer was added (for `SumKind::Dynamic`).
+    saw_real: bool,
     pred: Option<usize>,
 }
 
@@ -242,15 +254,17 @@ impl Accumulator for Sum {
         let v = crate::functions::ops::normalize(v);
         match (self.kind, &*v) {
             (_, Value::Null) => {}
-            (SumKind::Long, Value::Int(_) | Value::Long(_) | Value::Bool(_)) => {
+            (SumKind::Long | SumKind::Dynamic, Value::Int(_) | Value::Long(_) | Value::Bool(_)) => {
                 let x = match &*v {
                     Value::Int(i) => i64::from(*i),
                     Value::Long(i) => *i,
                     Value::Bool(b) => i64::from(*b),
                     _ => 0,
                 };
+                self.real += x as f64;
                 match self.long.checked_add(x) {
                     Some(s) => self.long = s,
+                    None if self.kind == SumKind::Dynamic => self.saw_real = true,
                     None => self.overflow = true,
                 }
             }
@@ -269,6 +283,7 @@ impl Accumulator for Sum {
             (_, other) => {
                 if let Value::Real(r) = crate::functions::ops::cast(other, Type::Real) {
                     self.real += r;
+                    self.saw_real = true;
                 }
             }
         }
@@ -280,6 +295,12 @@ impl Accumulator for Sum {
             SumKind::TimeSpan => Value::TimeSpan(self.long),
             SumKind::Decimal => Value::Decimal(self.dec),
             SumKind::Real => Value::Real(self.real),
+            SumKind::Dynamic if self.saw_real => Value::dynamic(
+                serde_json::Number::from_f64(self.real)
+                    .map(J::Number)
+                    .unwrap_or(J::Null),
+            ),
+            SumKind::Dynamic => Value::dynamic(J::from(self.long)),
         }]
     }
     fn memory(&self) -> usize {
@@ -292,6 +313,7 @@ fn sum_kind(a: &[ArgInfo]) -> SumKind {
         Ok(Type::Long) => SumKind::Long,
         Ok(Type::Decimal) => SumKind::Decimal,
         Ok(Type::TimeSpan) => SumKind::TimeSpan,
+        Ok(Type::Dynamic) => SumKind::Dynamic,
         _ => SumKind::Real,
     }
 }
@@ -303,6 +325,7 @@ fn new_sum_with(a: &[ArgInfo], pred: Option<usize>) -> Box<dyn Accumulator> {
         overflow: false,
         real: 0.0,
         dec: Decimal::ZERO,
+        saw_real: false,
         pred,
     })
 }
@@ -322,6 +345,8 @@ struct Moments {
     sum: f64,
     pred: Option<usize>,
     out: MomentOut,
+    /// `avg(timespan)` is a timespan.
+    timespan: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -361,6 +386,15 @@ impl Accumulator for Moments {
                 self.m2 / div
             }
         };
+        if self.timespan {
+            if let MomentOut::Avg = self.out {
+                return vec![if self.n == 0.0 {
+                    Value::Null
+                } else {
+                    Value::TimeSpan((self.sum / self.n).round() as i64)
+                }];
+            }
+        }
         vec![Value::Real(match self.out {
             MomentOut::Avg if self.n == 0.0 => f64::NAN,
             MomentOut::Avg => self.sum / self.n,
@@ -374,6 +408,10 @@ impl Accumulator for Moments {
 }
 
 fn moments(out: MomentOut, pred: Option<usize>) -> Box<dyn Accumulator> {
+    moments_of(out, pred, false)
+}
+
+fn moments_of(out: MomentOut, pred: Option<usize>, timespan: bool) -> Box<dyn Accumulator> {
     Box::new(Moments {
         n: 0.0,
         mean: 0.0,
@@ -381,13 +419,17 @@ fn moments(out: MomentOut, pred: Option<usize>) -> Box<dyn Accumulator> {
         sum: 0.0,
         pred,
         out,
+        timespan,
     })
 }
-fn new_avg(_: &[ArgInfo]) -> Box<dyn Accumulator> {
-    moments(MomentOut::Avg, None)
+fn is_timespan(a: &[ArgInfo]) -> bool {
+    a.first().is_some_and(|x| x.ty == Type::TimeSpan)
 }
-fn new_avgif(_: &[ArgInfo]) -> Box<dyn Accumulator> {
-    moments(MomentOut::Avg, Some(1))
+fn new_avg(a: &[ArgInfo]) -> Box<dyn Accumulator> {
+    moments_of(MomentOut::Avg, None, is_timespan(a))
+}
+fn new_avgif(a: &[ArgInfo]) -> Box<dyn Accumulator> {
+    moments_of(MomentOut::Avg, Some(1), is_timespan(a))
 }
 fn new_variance(_: &[ArgInfo]) -> Box<dyn Accumulator> {
     moments(MomentOut::Variance { sample: true }, None)
@@ -608,7 +650,9 @@ enum Collect {
 struct MakeCollection {
     kind: Collect,
     items: Vec<J>,
-    seen: HashSet<String>,
+    /// Values already in the set (scalars as plain values, so a repeated
+    /// value costs a hash lookup and no JSON conversion).
+    seen: HashSet<Value>,
     cap: usize,
     bytes: usize,
     pred: Option<usize>,
@@ -619,16 +663,20 @@ impl MakeCollection {
         if self.items.len() >= self.cap {
             return;
         }
-        if self.kind == Collect::Set {
-            let key = j.to_string();
-            if self.seen.contains(&key) {
-                return;
-            }
-            self.bytes += key.len() + 24;
-            self.seen.insert(key);
-        }
         self.bytes += std::mem::size_of::<J>() + if let J::String(s) = &j { s.len() } else { 0 };
         self.items.push(j);
+    }
+
+    /// Adds `key` (a plain value) to the set unless present; `json` makes
+    /// its JSON form only when it is new.
+    fn push_distinct(&mut self, key: Value, json: impl FnOnce(&Value) -> J) {
+        if self.items.len() >= self.cap || self.seen.contains(&key) {
+            return;
+        }
+        let j = json(&key);
+        self.bytes += value_size(&key) + 16;
+        self.seen.insert(key);
+        self.push(j);
     }
 }
 
@@ -649,11 +697,12 @@ impl Accumulator for MakeCollection {
             Value::Dynamic(j) if self.kind == Collect::Set => match &**j {
                 J::Array(xs) => {
                     for x in xs.iter().filter(|x| !x.is_null()) {
-                        self.push(x.clone());
+                        self.push_distinct(json_to_value(x), |_| x.clone());
                     }
                 }
-                other => self.push(other.clone()),
+                other => self.push_distinct(json_to_value(other), |_| other.clone()),
             },
+            other if self.kind == Collect::Set => self.push_distinct(other.clone(), value_to_json),
             other => self.push(value_to_json(other)),
         }
     }
@@ -794,7 +843,11 @@ impl Accumulator for Percentile {
         let n = self.values.len();
         let rank = ((self.p / 100.0) * n as f64).ceil() as usize;
         let idx = rank.clamp(1, n) - 1;
-        vec![self.values.get(idx).cloned().unwrap_or(Value::Null)]
+        vec![match self.values.get(idx) {
+            Some(Value::Int(i)) => Value::Long(i64::from(*i)),
+            Some(v) => v.clone(),
+            None => Value::Null,
+        }]
     }
     fn memory(&self) -> usize {
         std::mem::size_of::<Self>() + self.bytes
@@ -814,7 +867,10 @@ fn ret_percentile(a: &[ArgInfo]) -> Result<Type, String> {
         Some(p) if p.constant.is_none() => {
             Err("percentile(): the percentage must be a constant".into())
         }
-        _ => ret_first(a),
+        _ => match ret_first(a)? {
+            Type::Int => Ok(Type::Long),
+            t => Ok(t),
+        },
     }
 }
 
@@ -916,7 +972,7 @@ pub static AGGREGATES: &[AggregateDef] = &[
         1,
         1,
         Prefix("avg_"),
-        ret_numeric_real,
+        ret_avg,
         new_avg,
         "Mean as real (NaN on no values)."
     ),
@@ -925,7 +981,7 @@ pub static AGGREGATES: &[AggregateDef] = &[
         2,
         2,
         Prefix("avgif_"),
-        ret_numeric_real,
+        ret_avg,
         new_avgif,
         "Mean over rows where the predicate is true."
     ),
@@ -1167,6 +1223,10 @@ pub fn lookup(name: &str) -> Option<&'static AggregateDef> {
 /// planner's.)
 pub fn default_column_name(def: &AggregateDef, column: Option<&str>, args: &[ArgInfo]) -> String {
     let base = match def.default_name {
+        // `count(x)` is `count_x`, `count()` is `count_`
+        DefaultName::Fixed("count_") if !args.is_empty() => {
+            format!("count_{}", column.unwrap_or(""))
+        }
         DefaultName::Fixed(n) => n.to_string(),
         DefaultName::Prefix(p) => format!("{p}{}", column.unwrap_or("")),
         DefaultName::Column => column.unwrap_or("Column").to_string(),
@@ -1338,14 +1398,35 @@ mod tests {
             ("make_set", Type::Long, Type::Dynamic),
             ("arg_max", Type::Int, Type::Int),
             ("stdev", Type::Long, Type::Real),
+            ("sum", Type::Dynamic, Type::Dynamic),
+            ("avg", Type::TimeSpan, Type::TimeSpan),
+            ("percentile", Type::Int, Type::Long),
         ];
         for (name, arg, want) in cases {
-            let def = lookup(name).map(|d| (d.ret)(&[info(arg), info(Type::Long)]));
+            let def = lookup(name).map(|d| (d.ret)(&[info(arg), konst(Value::Long(50))]));
             assert_eq!(def, Some(Ok(want)), "{name}({arg})");
         }
         assert!(lookup("sum")
             .map(|d| (d.ret)(&[info(Type::String)]))
             .is_some_and(|r| r.is_err()));
+    }
+
+    #[test]
+    fn sum_of_dynamic_and_avg_of_timespan() {
+        let d = |j: serde_json::Value| vec![Value::dynamic(j)];
+        assert_eq!(
+            run("sum", &[info(Type::Dynamic)], &[d(json!(1)), d(json!(2))]),
+            vec![Value::dynamic(json!(3))]
+        );
+        assert_eq!(
+            run("sum", &[info(Type::Dynamic)], &[d(json!(1)), d(json!(0.5))]),
+            vec![Value::dynamic(json!(1.5))]
+        );
+        let ts = vec![vec![Value::TimeSpan(10)], vec![Value::TimeSpan(20)]];
+        assert_eq!(
+            run("avg", &[info(Type::TimeSpan)], &ts),
+            vec![Value::TimeSpan(15)]
+        );
     }
 
     #[test]
@@ -1530,6 +1611,13 @@ mod tests {
                 "set_ReportId",
             ),
             ("make_list", col, vec![info(Type::Long)], "list_x"),
+            ("count", col, vec![info(Type::Long)], "count_x"),
+            (
+                "percentile",
+                col,
+                vec![info(Type::Int), konst(Value::Real(95.5))],
+                "percentile_x_95_5",
+            ),
             ("dcount", col, vec![info(Type::Long)], "dcount_x"),
             ("take_any", Some("v"), vec![info(Type::Long)], "v"),
             ("any", col, vec![info(Type::Long)], "any_x"),
@@ -1547,6 +1635,47 @@ mod tests {
                 Some(want),
                 "{name}"
             );
+        }
+    }
+
+    /// Every aggregate fed awkward values (and every argument type) never
+    /// panics.
+    #[test]
+    fn aggregates_never_panic() {
+        let vals = vec![
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(i32::MIN),
+            Value::Long(i64::MAX),
+            Value::Long(i64::MAX),
+            Value::Real(f64::NAN),
+            Value::Real(f64::INFINITY),
+            Value::string(""),
+            Value::DateTime(crate::time::MAX_TICKS),
+            Value::TimeSpan(i64::MAX),
+            Value::TimeSpan(i64::MAX),
+            Value::dynamic(json!([1, [2], null])),
+            Value::dynamic(json!({"a": 1})),
+        ];
+        for def in AGGREGATES {
+            for ty in Type::ALL {
+                let n = def.min_args.max(1).min(def.max_args);
+                let mut infos = vec![info(ty); n];
+                if def.name == "percentile" {
+                    infos[1] = konst(Value::Long(50));
+                }
+                let r = std::panic::catch_unwind(|| {
+                    let mut acc = (def.new)(&infos);
+                    for v in &vals {
+                        let row = vec![v.clone(); n];
+                        acc.update(&row);
+                    }
+                    acc.update(&[]);
+                    let _ = acc.memory();
+                    acc.finish()
+                });
+                assert!(r.is_ok(), "{}({ty}) panicked", def.name);
+            }
         }
     }
 

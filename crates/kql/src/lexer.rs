@@ -246,7 +246,7 @@ impl<'a> Lexer<'a> {
             },
             _ => {
                 while let Some(b) = self.peek_byte(0) {
-                    if matches!(b, b')' | b'\n' | b'\r' | b'|' | b';' | b'(' | b',') {
+                    if matches!(b, b')' | b'\n' | b'\r' | b'|' | b';') {
                         break;
                     }
                     self.pos += 1;

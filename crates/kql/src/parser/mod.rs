@@ -21,8 +21,11 @@ use crate::value::Type;
 use crate::Limits;
 
 /// Hard cap on nesting whatever `Limits::max_depth` says, so a huge limit
-/// cannot turn into a stack overflow.
-const HARD_MAX_DEPTH: usize = 256;
+/// cannot turn into a stack overflow. Depth counts every recursive parse
+/// step (pipeline, operator, expression, lambda, dynamic value); measured in
+/// a debug build, 256 steps need at most 2 MiB of stack (the size of a test
+/// thread), so 160 keeps a wide margin.
+const HARD_MAX_DEPTH: usize = 160;
 /// Stop collecting after this many diagnostics.
 const MAX_DIAGNOSTICS: usize = 50;
 
@@ -63,6 +66,11 @@ pub fn parse_query(text: &str, limits: &Limits) -> Result<Query, Diagnostics> {
     }
 }
 
+static EOF: Token = Token {
+    kind: TokenKind::Eof,
+    span: Span { start: 0, end: 0 },
+};
+
 /// Marker error: a diagnostic has already been recorded.
 #[derive(Debug)]
 pub(crate) struct Failed;
@@ -89,9 +97,11 @@ impl<'a> Parser<'a> {
     // ---------------------------------------------------------------- cursor
 
     fn tok(&self, ahead: usize) -> &Token {
-        let i = (self.pos + ahead).min(self.toks.len().saturating_sub(1));
-        // The lexer always ends with Eof, so `toks` is never empty.
-        &self.toks[i]
+        // The lexer always ends with Eof; past it we keep answering Eof.
+        self.toks
+            .get(self.pos + ahead)
+            .or(self.toks.last())
+            .unwrap_or(&EOF)
     }
 
     fn peek(&self) -> &TokenKind {

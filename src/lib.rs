@@ -1,1 +1,8 @@
 //! rmmhunt: hunt for abuse of remote monitoring and management tools.
+
+pub mod cli;
+pub mod pipeline;
+pub mod report;
+pub mod rule;
+pub mod sample;
+pub mod source;

@@ -175,7 +175,7 @@ pub fn ipv4_compare(a: &[Value]) -> R {
         return Ok(Value::Null);
     };
     let m = mask(p.min(x.prefix).min(y.prefix));
-    Ok(Value::Int(match (x.addr & m).cmp(&(y.addr & m)) {
+    Ok(Value::Long(match (x.addr & m).cmp(&(y.addr & m)) {
         std::cmp::Ordering::Less => -1,
         std::cmp::Ordering::Equal => 0,
         std::cmp::Ordering::Greater => 1,
@@ -184,7 +184,7 @@ pub fn ipv4_compare(a: &[Value]) -> R {
 
 pub fn ipv4_is_match(a: &[Value]) -> R {
     Ok(match ipv4_compare(a)? {
-        Value::Int(c) => Value::Bool(c == 0),
+        Value::Long(c) => Value::Bool(c == 0),
         _ => Value::Null,
     })
 }
@@ -351,12 +351,12 @@ mod tests {
             (
                 "ipv4_compare",
                 vec![s("127.0.0.1"), s("127.0.0.2")],
-                Value::Int(-1),
+                Value::Long(-1),
             ),
             (
                 "ipv4_compare",
                 vec![s("192.168.1.1"), s("192.168.1.255"), Value::Long(24)],
-                Value::Int(0),
+                Value::Long(0),
             ),
             (
                 "parse_ipv4",

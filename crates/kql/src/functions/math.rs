@@ -3,7 +3,7 @@
 
 use super::ops::normalize;
 use super::{arg, arg_f64, arg_i64, ArgInfo};
-use crate::value::{Decimal, Type, Value};
+use crate::value::{Type, Value};
 
 type R = Result<Value, String>;
 
@@ -15,9 +15,17 @@ fn unary(a: &[Value], f: fn(f64) -> f64) -> R {
     real(arg_f64(a, 0).map(f))
 }
 
+pub fn abs_ret(a: &[ArgInfo]) -> Result<Type, String> {
+    Ok(match a.first().map(|x| x.ty) {
+        Some(Type::Int | Type::Long) => Type::Long,
+        Some(t @ (Type::Real | Type::Decimal | Type::TimeSpan)) => t,
+        _ => Type::Real,
+    })
+}
+
 pub fn abs(a: &[Value]) -> R {
     Ok(match &*normalize(arg(a, 0)) {
-        Value::Int(i) => Value::Int(i.wrapping_abs()),
+        Value::Int(i) => Value::Long(i64::from(*i).abs()),
         Value::Long(i) => Value::Long(i.wrapping_abs()),
         Value::Real(r) => Value::Real(r.abs()),
         Value::Decimal(d) => Value::Decimal(d.abs()),
@@ -94,17 +102,11 @@ pub fn pi(_: &[Value]) -> R {
 }
 
 pub fn sign(a: &[Value]) -> R {
-    Ok(match &*normalize(arg(a, 0)) {
-        Value::Int(i) => Value::Int(i.signum()),
-        Value::Long(i) => Value::Long(i.signum()),
-        Value::Real(r) if r.is_nan() => Value::Real(f64::NAN),
-        Value::Real(r) => Value::Real(if *r == 0.0 { 0.0 } else { r.signum() }),
-        Value::Decimal(d) => Value::Decimal(if d.is_zero() {
-            Decimal::ZERO
-        } else {
-            Decimal::from(if d.is_sign_negative() { -1 } else { 1 })
-        }),
-        _ => Value::Null,
+    Ok(match arg_f64(a, 0) {
+        Some(r) if r.is_nan() => Value::Real(f64::NAN),
+        Some(0.0) => Value::Real(0.0),
+        Some(r) => Value::Real(r.signum()),
+        None => Value::Null,
     })
 }
 
@@ -121,6 +123,43 @@ pub fn isinf(a: &[Value]) -> R {
 }
 pub fn isfinite(a: &[Value]) -> R {
     real_test(a, f64::is_finite)
+}
+
+fn bits(a: &[Value], f: fn(i64, i64) -> Option<i64>) -> R {
+    Ok(match (arg_i64(a, 0), arg_i64(a, 1)) {
+        (Some(x), Some(y)) => f(x, y).map(Value::Long).unwrap_or(Value::Null),
+        _ => Value::Null,
+    })
+}
+
+pub fn binary_and(a: &[Value]) -> R {
+    bits(a, |x, y| Some(x & y))
+}
+pub fn binary_or(a: &[Value]) -> R {
+    bits(a, |x, y| Some(x | y))
+}
+pub fn binary_xor(a: &[Value]) -> R {
+    bits(a, |x, y| Some(x ^ y))
+}
+pub fn binary_shift_left(a: &[Value]) -> R {
+    bits(a, |x, y| {
+        u32::try_from(y).ok().and_then(|y| x.checked_shl(y))
+    })
+}
+pub fn binary_shift_right(a: &[Value]) -> R {
+    bits(a, |x, y| {
+        u32::try_from(y).ok().and_then(|y| x.checked_shr(y))
+    })
+}
+pub fn binary_not(a: &[Value]) -> R {
+    Ok(arg_i64(a, 0)
+        .map(|x| Value::Long(!x))
+        .unwrap_or(Value::Null))
+}
+pub fn bitset_count_ones(a: &[Value]) -> R {
+    Ok(arg_i64(a, 0)
+        .map(|x| Value::Long(i64::from(x.count_ones())))
+        .unwrap_or(Value::Null))
 }
 
 #[cfg(test)]
@@ -151,10 +190,44 @@ mod tests {
                 vec![Value::Long(2), Value::Long(10)],
                 Value::Real(1024.0),
             ),
-            ("sign", vec![Value::Long(-3)], Value::Long(-1)),
+            ("sign", vec![Value::Long(-3)], Value::Real(-1.0)),
+            ("abs", vec![Value::Int(-3)], Value::Long(3)),
             ("isnan", vec![Value::Real(f64::NAN)], Value::Bool(true)),
             ("isinf", vec![Value::Real(f64::INFINITY)], Value::Bool(true)),
             ("isfinite", vec![Value::Real(1.0)], Value::Bool(true)),
+            (
+                "binary_and",
+                vec![Value::Long(6), Value::Long(3)],
+                Value::Long(2),
+            ),
+            (
+                "binary_or",
+                vec![Value::Long(6), Value::Long(3)],
+                Value::Long(7),
+            ),
+            (
+                "binary_xor",
+                vec![Value::Long(6), Value::Long(3)],
+                Value::Long(5),
+            ),
+            ("binary_not", vec![Value::Long(0)], Value::Long(-1)),
+            (
+                "binary_shift_left",
+                vec![Value::Long(1), Value::Long(4)],
+                Value::Long(16),
+            ),
+            (
+                "binary_shift_right",
+                vec![Value::Long(16), Value::Long(4)],
+                Value::Long(1),
+            ),
+            (
+                "binary_shift_left",
+                vec![Value::Long(1), Value::Long(64)],
+                Value::Null,
+            ),
+            ("bitset_count_ones", vec![Value::Long(7)], Value::Long(3)),
+            ("binary_and", vec![Value::Null, Value::Long(3)], Value::Null),
         ]);
     }
 }

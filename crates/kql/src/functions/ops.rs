@@ -113,6 +113,20 @@ fn real_to_string(r: f64) -> String {
         "NaN".into()
     } else if r.is_infinite() {
         if r > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else if r != 0.0 && (r.abs() >= 1e15 || r.abs() < 1e-4) {
+        // .NET's shortest round-trip text switches to `E` notation here
+        // (`1E+15`, `1.5E-05`).
+        let e = format!("{r:e}");
+        match e.split_once('e') {
+            Some((mant, exp)) => {
+                let (sign, digits) = match exp.strip_prefix('-') {
+                    Some(d) => ('-', d),
+                    None => ('+', exp),
+                };
+                format!("{mant}E{sign}{digits:0>2}")
+            }
+            None => e,
+        }
     } else {
         format!("{r}")
     }
@@ -153,13 +167,24 @@ fn class(t: Type) -> u8 {
 
 fn arith_type(op: BinaryOp, l: Type, r: Type) -> Option<Type> {
     use Type::*;
+    let int_promote = |t: Type| if t == Int { Long } else { t };
+    if l == Dynamic && r == Dynamic {
+        return Some(Dynamic);
+    }
     if l == Dynamic || r == Dynamic {
+        // Kusto.Language types a dynamic operand as whatever makes the
+        // operation valid: `d + 1` is long, `dt - d` is a timespan...
         let other = if l == Dynamic { r } else { l };
-        return (other == Dynamic || other.is_numeric() || matches!(other, DateTime | TimeSpan))
-            .then_some(Dynamic);
+        return match (op, other) {
+            (_, n) if n.is_numeric() => Some(int_promote(n)),
+            (BinaryOp::Add, DateTime) => Some(DateTime),
+            (BinaryOp::Sub, DateTime) => Some(TimeSpan),
+            (BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mod, TimeSpan) => Some(TimeSpan),
+            _ => None,
+        };
     }
     if l.is_numeric() && r.is_numeric() {
-        return Some(promote(l, r));
+        return Some(int_promote(promote(l, r)));
     }
     match (op, l, r) {
         (BinaryOp::Add, DateTime, TimeSpan) | (BinaryOp::Add, TimeSpan, DateTime) => Some(DateTime),
@@ -195,7 +220,10 @@ pub fn binary_type(op: BinaryOp, l: &ArgInfo, r: &ArgInfo) -> Result<Type, Strin
                 bad()
             }
         }
-        BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
+        // Kusto.Language accepts `==`/`!=` between any types (different
+        // types are simply unequal) but orders only comparable ones.
+        BinaryOp::Eq | BinaryOp::Ne => Ok(Type::Bool),
+        BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
             let (a, b) = (class(lt), class(rt));
             if a == 0 || b == 0 || a == b {
                 Ok(Type::Bool)
@@ -259,10 +287,15 @@ pub fn binary(op: BinaryOp, l: &Value, r: &Value) -> Result<Value, String> {
             if l.is_null() || r.is_null() {
                 return Ok(Value::Null);
             }
-            let dynamic = matches!(l, Value::Dynamic(_)) || matches!(r, Value::Dynamic(_));
-            let v = arith(op, &normalize(l), &normalize(r));
-            Ok(if dynamic { to_dynamic(&v) } else { v })
+            let both = matches!(l, Value::Dynamic(_)) && matches!(r, Value::Dynamic(_));
+            let (a, b) = (normalize(l), normalize(r));
+            let (a, b) = (dyn_operand(op, &a, &b), dyn_operand(op, &b, &a));
+            let v = arith(op, &a, &b);
+            Ok(if both { to_dynamic(&v) } else { v })
         }
+        // String operators on a null (non-string) operand are null, as the
+        // executor's precompiled matchers do.
+        _ if l.is_null() || r.is_null() => Ok(Value::Null),
         BinaryOp::MatchesRegex => {
             let re = cached_regex(&str_of(r))?;
             Ok(Value::Bool(re.is_match(&str_of(l))))
@@ -274,6 +307,27 @@ pub fn binary(op: BinaryOp, l: &Value, r: &Value) -> Result<Value, String> {
     }
 }
 
+/// A dynamic string operand next to a datetime/timespan is read as the
+/// type that makes the operation valid (`dt - d`: datetime, `dt + d` and
+/// `ts + d`: timespan).
+fn dyn_operand<'a>(op: BinaryOp, v: &'a Value, other: &Value) -> Cow<'a, Value> {
+    let Value::String(s) = v else {
+        return Cow::Borrowed(v);
+    };
+    let as_dt = || time::parse_datetime(s).map(Value::DateTime);
+    let as_ts = || time::parse_timespan(s).map(Value::TimeSpan);
+    let parsed = match (op, other) {
+        (BinaryOp::Sub, Value::DateTime(_)) => as_dt(),
+        (BinaryOp::Add, Value::DateTime(_)) => as_ts(),
+        (_, Value::TimeSpan(_)) => as_ts(),
+        _ => None,
+    };
+    match parsed {
+        Some(p) => Cow::Owned(p),
+        None => Cow::Borrowed(v),
+    }
+}
+
 /// Kusto `==` on two non-null values (numbers across types, dynamic
 /// scalars as their plain values).
 pub fn values_equal(a: &Value, b: &Value) -> bool {
@@ -282,6 +336,12 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
         (Value::Dynamic(x), Value::Dynamic(y)) => x == y,
         (Value::Guid(x), Value::Guid(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
+        // a string compared with a guid/datetime/timespan is read as one
+        (Value::String(s), other @ (Value::Guid(_) | Value::DateTime(_) | Value::TimeSpan(_)))
+        | (other @ (Value::Guid(_) | Value::DateTime(_) | Value::TimeSpan(_)), Value::String(s)) => {
+            let parsed = other.ty().map(|t| cast(&Value::String(s.clone()), t));
+            parsed.is_some_and(|p| !p.is_null() && values_equal(&p, other))
+        }
         (x, y) => compare(x, y) == Some(Ordering::Equal),
     }
 }
@@ -312,7 +372,7 @@ fn arith(op: BinaryOp, l: &Value, r: &Value) -> Value {
                 if *b == 0 {
                     Null
                 } else {
-                    TimeSpan(a.rem_euclid(*b))
+                    opt(a.checked_rem_euclid(*b), TimeSpan)
                 }
             }
             _ => Null,
@@ -403,7 +463,6 @@ fn numeric_arith(op: BinaryOp, l: &Value, r: &Value) -> Value {
                 _ => None,
             };
             match (v, promote(lt, rt)) {
-                (Some(v), Type::Int) => Value::Int(v as i32),
                 (Some(v), _) => Value::Long(v),
                 (None, _) => Value::Null,
             }
@@ -458,7 +517,10 @@ pub fn neg(v: &Value) -> Result<Value, String> {
         Value::Real(r) => Value::Real(-r),
         Value::Decimal(d) => Value::Decimal(-*d),
         Value::TimeSpan(t) => Value::TimeSpan(t.wrapping_neg()),
-        Value::Dynamic(_) => to_dynamic(&neg(&normalize(v))?),
+        Value::Dynamic(_) => match normalize(v).as_ref() {
+            Value::Dynamic(_) => Value::Null,
+            plain => to_dynamic(&neg(plain)?),
+        },
         other => return Err(format!("unary '-' cannot be applied to {:?}", other.ty())),
     })
 }
@@ -468,6 +530,35 @@ pub fn neg(v: &Value) -> Result<Value, String> {
 #[inline]
 fn is_term(b: u8) -> bool {
     b.is_ascii_alphanumeric()
+}
+
+thread_local! {
+    static FOLD_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on the ASCII-lowercased bytes of `h`, folded into a reused
+/// per-thread buffer (no allocation once the buffer has grown).
+#[inline]
+fn with_folded<R>(h: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    FOLD_BUF.with(|b| match b.try_borrow_mut() {
+        Ok(mut buf) => {
+            buf.resize(h.len(), 0);
+            for (d, s) in buf.iter_mut().zip(h) {
+                *d = s.to_ascii_lowercase();
+            }
+            f(&buf)
+        }
+        Err(_) => f(&h.to_ascii_lowercase()),
+    })
+}
+
+/// Whether the occurrence `h[i..i + n]` sits on the term boundaries the
+/// `has` family needs (SEMANTICS.md §4.2).
+#[inline]
+fn boundary_ok(h: &[u8], i: usize, n: usize, need_left: bool, need_right: bool) -> bool {
+    let left_ok = !need_left || i == 0 || h.get(i - 1).is_none_or(|b| !is_term(*b));
+    let right_ok = !need_right || h.get(i + n).is_none_or(|b| !is_term(*b));
+    left_ok && right_ok
 }
 
 /// A case-insensitive (ASCII) substring finder: scans for the rarest needle
@@ -539,6 +630,12 @@ impl CiFinder {
     }
 }
 
+#[derive(Clone, Debug)]
+enum Searcher {
+    Cs(Box<memmem::Finder<'static>>),
+    Ci(CiFinder),
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum MatchKind {
     Has,
@@ -549,12 +646,6 @@ enum MatchKind {
     EndsWith,
     Equals,
     Regex,
-}
-
-#[derive(Clone, Debug)]
-enum Searcher {
-    Cs(Box<memmem::Finder<'static>>),
-    Ci(CiFinder),
 }
 
 /// A string predicate with a constant needle, compiled once (case folding
@@ -646,14 +737,6 @@ impl StringMatcher {
     }
 
     #[inline]
-    fn find_from(&self, h: &[u8], from: usize) -> Option<usize> {
-        match &self.searcher {
-            Searcher::Cs(f) => f.find(h.get(from..)?).map(|i| i + from),
-            Searcher::Ci(f) => f.find_from(h, from),
-        }
-    }
-
-    #[inline]
     fn eq_at(&self, w: &[u8]) -> bool {
         if self.cs {
             w == &*self.needle
@@ -662,15 +745,22 @@ impl StringMatcher {
         }
     }
 
-    fn term_search(&self, h: &[u8], need_left: bool, need_right: bool) -> bool {
+    #[inline]
+    fn find_from(&self, h: &[u8], from: usize) -> Option<usize> {
+        match &self.searcher {
+            Searcher::Cs(f) => f.find(h.get(from..)?).map(|i| i + from),
+            Searcher::Ci(f) => f.find_from(h, from),
+        }
+    }
+
+    /// Some occurrence of the needle in `h` satisfies the boundary rule.
+    fn search(&self, h: &[u8], need_left: bool, need_right: bool) -> bool {
         let n = self.needle.len();
         let need_left = need_left && self.left_term;
         let need_right = need_right && self.right_term;
         let mut from = 0;
         while let Some(i) = self.find_from(h, from) {
-            let left_ok = !need_left || i == 0 || h.get(i - 1).is_none_or(|b| !is_term(*b));
-            let right_ok = !need_right || h.get(i + n).is_none_or(|b| !is_term(*b));
-            if left_ok && right_ok {
+            if boundary_ok(h, i, n, need_left, need_right) {
                 return true;
             }
             from = i + 1;
@@ -683,10 +773,10 @@ impl StringMatcher {
         let h = hay.as_bytes();
         let n = self.needle.len();
         let hit = match self.kind {
-            MatchKind::Has => self.term_search(h, true, true),
-            MatchKind::HasPrefix => self.term_search(h, true, false),
-            MatchKind::HasSuffix => self.term_search(h, false, true),
-            MatchKind::Contains => self.find_from(h, 0).is_some(),
+            MatchKind::Has => self.search(h, true, true),
+            MatchKind::HasPrefix => self.search(h, true, false),
+            MatchKind::HasSuffix => self.search(h, false, true),
+            MatchKind::Contains => self.search(h, false, false),
             MatchKind::StartsWith => h.get(..n).is_some_and(|w| self.eq_at(w)),
             MatchKind::EndsWith => h.len() >= n && self.eq_at(&h[h.len() - n..]),
             MatchKind::Equals => h.len() == n && self.eq_at(h),
@@ -698,11 +788,92 @@ impl StringMatcher {
 
 // ------------------------------------------------------ list membership
 
+/// A fast non-cryptographic hasher for the `in` sets (the sets are built
+/// from the query, so collision attacks through data do not apply).
+#[derive(Clone, Copy, Debug, Default)]
+struct FxBuild;
+
+struct FxHasher(u64);
+
+impl std::hash::BuildHasher for FxBuild {
+    type Hasher = FxHasher;
+    fn build_hasher(&self) -> FxHasher {
+        FxHasher(0)
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(K);
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 #[derive(Clone, Debug)]
 enum ListKind {
     In { ci: bool },
     HasAny,
     HasAll,
+}
+
+/// The `has_any`/`has_all` needles: one Aho-Corasick automaton over all of
+/// them (ASCII case-insensitive unless `_cs`), scanned once per haystack.
+#[derive(Clone, Debug)]
+struct Terms {
+    ac: aho_corasick::AhoCorasick,
+    /// Per pattern: needs a left / right term boundary.
+    bounds: Vec<(bool, bool)>,
+}
+
+impl Terms {
+    fn new(needles: &[String], ci: bool) -> Result<Terms, String> {
+        let pats: Vec<&[u8]> = needles.iter().map(|n| n.as_bytes()).collect();
+        let ac = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(ci)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&pats)
+            .map_err(|e| e.to_string())?;
+        let bounds = pats
+            .iter()
+            .map(|p| {
+                (
+                    p.first().is_some_and(|b| is_term(*b)),
+                    p.last().is_some_and(|b| is_term(*b)),
+                )
+            })
+            .collect();
+        Ok(Terms { ac, bounds })
+    }
+
+    /// Calls `hit(pattern)` for every occurrence on term boundaries until it
+    /// returns true; returns whether it did.
+    fn scan(&self, h: &[u8], mut hit: impl FnMut(usize) -> bool) -> bool {
+        for m in self.ac.find_overlapping_iter(h) {
+            let p = m.pattern().as_usize();
+            let (l, r) = self.bounds.get(p).copied().unwrap_or((true, true));
+            if boundary_ok(h, m.start(), m.end() - m.start(), l, r) && hit(p) {
+                return true;
+            }
+        }
+        false
+    }
 }
 
 /// `in`/`!in`/`in~`/`!in~`/`has_any`/`has_all` against a flattened item
@@ -713,12 +884,15 @@ pub struct ListMatcher {
     kind: ListKind,
     negate: bool,
     /// String items (lowercased for `in~`).
-    strings: HashSet<Box<str>>,
+    strings: HashSet<Box<[u8]>, FxBuild>,
     /// Integer items (also integral reals).
-    ints: HashSet<i64>,
+    ints: HashSet<i64, FxBuild>,
     /// Everything else (reals, datetimes, guids, arrays...).
     others: Vec<Value>,
-    matchers: Vec<StringMatcher>,
+    /// `has_any`/`has_all` needles (`None` when the list is empty).
+    terms: Option<Terms>,
+    /// Number of distinct `has_any`/`has_all` needles.
+    n_terms: usize,
 }
 
 impl ListMatcher {
@@ -735,10 +909,11 @@ impl ListMatcher {
         let mut m = ListMatcher {
             kind,
             negate,
-            strings: HashSet::new(),
-            ints: HashSet::new(),
+            strings: HashSet::default(),
+            ints: HashSet::default(),
             others: Vec::new(),
-            matchers: Vec::new(),
+            terms: None,
+            n_terms: 0,
         };
         let mut flat = Vec::with_capacity(items.len());
         for it in items {
@@ -750,15 +925,16 @@ impl ListMatcher {
                     match &it {
                         Value::Null => {}
                         Value::String(s) => {
-                            let s: Box<str> = if ci {
-                                s.to_ascii_lowercase().into()
+                            let b: Box<[u8]> = if ci {
+                                s.as_bytes().to_ascii_lowercase().into()
                             } else {
-                                (**s).into()
+                                s.as_bytes().into()
                             };
-                            m.strings.insert(s);
+                            m.strings.insert(b);
                         }
                         _ if ci => {
-                            m.strings.insert(to_string(&it).to_ascii_lowercase().into());
+                            m.strings
+                                .insert(to_string(&it).to_ascii_lowercase().into_bytes().into());
                         }
                         Value::Int(_) | Value::Long(_) => {
                             m.ints.insert(int_of(&it).unwrap_or(0));
@@ -768,22 +944,37 @@ impl ListMatcher {
                 }
             }
             ListKind::HasAny | ListKind::HasAll => {
-                let op = if cs { BinaryOp::HasCs } else { BinaryOp::Has };
                 let mut seen = HashSet::new();
+                let mut needles = Vec::new();
                 for it in flat {
                     if it.is_null() {
                         continue;
                     }
                     let s = to_string(&it);
-                    if seen.insert(s.clone()) {
-                        if let Some(sm) = StringMatcher::new(op, &s) {
-                            m.matchers.push(sm);
-                        }
+                    let key = if cs {
+                        s.clone()
+                    } else {
+                        s.to_ascii_lowercase()
+                    };
+                    if seen.insert(key) {
+                        needles.push(s);
                     }
+                }
+                m.n_terms = needles.len();
+                if !needles.is_empty() {
+                    m.terms = Some(Terms::new(&needles, !cs)?);
                 }
             }
         }
         Ok(m)
+    }
+
+    fn contains_str(&self, s: &[u8], ci: bool) -> bool {
+        if ci && s.iter().any(u8::is_ascii_uppercase) {
+            with_folded(s, |f| self.strings.contains(f))
+        } else {
+            self.strings.contains(s)
+        }
     }
 
     /// `Bool` or `Null` (a null operand of `has_any`/`has_all`).
@@ -793,20 +984,8 @@ impl ListMatcher {
                 let v = normalize(v);
                 let found = match &*v {
                     Value::Null => false,
-                    Value::String(s) => {
-                        if *ci {
-                            if s.bytes().any(|b| b.is_ascii_uppercase()) {
-                                self.strings.contains(s.to_ascii_lowercase().as_str())
-                            } else {
-                                self.strings.contains(&**s)
-                            }
-                        } else {
-                            self.strings.contains(&**s)
-                        }
-                    }
-                    other if *ci => self
-                        .strings
-                        .contains(to_string(other).to_ascii_lowercase().as_str()),
+                    Value::String(s) => self.contains_str(s.as_bytes(), *ci),
+                    other if *ci => self.contains_str(to_string(other).as_bytes(), true),
                     other => {
                         let by_int = match other {
                             Value::Int(_) | Value::Long(_) => {
@@ -827,14 +1006,45 @@ impl ListMatcher {
                     return Value::Null;
                 }
                 let s = str_of(v);
-                Value::Bool(self.matchers.iter().any(|m| m.matches(&s)))
+                Value::Bool(
+                    self.terms
+                        .as_ref()
+                        .is_some_and(|t| t.scan(s.as_bytes(), |_| true)),
+                )
             }
             ListKind::HasAll => {
                 if v.is_null() {
                     return Value::Null;
                 }
+                let Some(t) = &self.terms else {
+                    return Value::Bool(true);
+                };
                 let s = str_of(v);
-                Value::Bool(self.matchers.iter().all(|m| m.matches(&s)))
+                let all = if self.n_terms <= 64 {
+                    // bitmask of the needles still missing: no allocation
+                    let mut missing: u64 = if self.n_terms == 64 {
+                        u64::MAX
+                    } else {
+                        (1u64 << self.n_terms) - 1
+                    };
+                    t.scan(s.as_bytes(), |p| {
+                        missing &= !(1u64 << p.min(63));
+                        missing == 0
+                    })
+                } else {
+                    let mut found = vec![false; self.n_terms];
+                    let mut left = self.n_terms;
+                    t.scan(s.as_bytes(), |p| {
+                        if let Some(f) = found.get_mut(p) {
+                            if !*f {
+                                *f = true;
+                                left -= 1;
+                            }
+                        }
+                        left == 0
+                    })
+                };
+                Value::Bool(all)
             }
         }
     }
@@ -1190,7 +1400,11 @@ mod tests {
         );
         assert_eq!(
             binary(BinaryOp::Has, &Value::Null, &s("x")),
-            Ok(Value::Bool(false))
+            Ok(Value::Null)
+        );
+        assert_eq!(
+            binary(BinaryOp::NotHas, &Value::Null, &s("x")),
+            Ok(Value::Null)
         );
     }
 
@@ -1241,6 +1455,25 @@ mod tests {
                 Value::Bool(true),
             ),
             (Eq, Value::Bool(true), Value::Bool(true), Value::Bool(true)),
+            (Eq, s("5"), Value::Long(5), Value::Bool(false)),
+            (
+                Eq,
+                Value::Guid(uuid::Uuid::nil()),
+                s("00000000-0000-0000-0000-000000000000"),
+                Value::Bool(true),
+            ),
+            (
+                Eq,
+                Value::DateTime(time::UNIX_EPOCH),
+                s("1970-01-01"),
+                Value::Bool(true),
+            ),
+            (
+                Ne,
+                Value::DateTime(time::UNIX_EPOCH),
+                s("garbage"),
+                Value::Bool(true),
+            ),
         ];
         for (op, l, r, want) in cases {
             assert_eq!(
@@ -1275,6 +1508,95 @@ mod tests {
         }
     }
 
+    /// SEMANTICS.md §5: `x between (a .. b)` is `x >= a and x <= b` (the
+    /// executor composes it from these operators).
+    #[test]
+    fn between_table() {
+        use crate::time::{HOUR, MINUTE};
+        let between = |x: Value, lo: Value, hi: Value| {
+            let ge = binary(BinaryOp::Ge, &x, &lo).unwrap_or(Value::Null);
+            let le = binary(BinaryOp::Le, &x, &hi).unwrap_or(Value::Null);
+            binary(BinaryOp::And, &ge, &le).unwrap_or(Value::Null)
+        };
+        let dt = |x: &str| Value::DateTime(time::parse_datetime(x).unwrap_or(0));
+        let cases = [
+            (
+                Value::Long(50),
+                Value::Long(50),
+                Value::Long(55),
+                Value::Bool(true),
+            ),
+            (
+                Value::Long(55),
+                Value::Long(50),
+                Value::Long(55),
+                Value::Bool(true),
+            ),
+            (
+                Value::Long(56),
+                Value::Long(50),
+                Value::Long(55),
+                Value::Bool(false),
+            ),
+            (
+                Value::Real(1.5),
+                Value::Real(1.0),
+                Value::Real(1.5),
+                Value::Bool(true),
+            ),
+            (
+                Value::Real(1.5000001),
+                Value::Real(1.0),
+                Value::Real(1.5),
+                Value::Bool(false),
+            ),
+            (
+                Value::Long(2),
+                Value::Real(1.5),
+                Value::Real(2.5),
+                Value::Bool(true),
+            ),
+            (
+                Value::Long(5),
+                Value::Long(10),
+                Value::Long(1),
+                Value::Bool(false),
+            ),
+            (
+                Value::TimeSpan(90 * MINUTE),
+                Value::TimeSpan(HOUR),
+                Value::TimeSpan(2 * HOUR),
+                Value::Bool(true),
+            ),
+            (Value::Null, Value::Long(0), Value::Long(5), Value::Null),
+            (
+                Value::Long(7),
+                Value::Long(0),
+                Value::Long(5),
+                Value::Bool(false),
+            ),
+            (
+                dt("2024-01-03"),
+                dt("2024-01-01"),
+                dt("2024-01-03"),
+                Value::Bool(true),
+            ),
+            (
+                dt("2024-01-03 00:00:00.0000001"),
+                dt("2024-01-01"),
+                dt("2024-01-03"),
+                Value::Bool(false),
+            ),
+        ];
+        for (x, lo, hi, want) in cases {
+            assert_eq!(
+                between(x.clone(), lo.clone(), hi.clone()),
+                want,
+                "{x:?} between ({lo:?} .. {hi:?})"
+            );
+        }
+    }
+
     /// SEMANTICS.md §6-7: arithmetic and promotion.
     #[test]
     fn arithmetic_table() {
@@ -1290,7 +1612,31 @@ mod tests {
             (Mod, Value::Long(-14), Value::Long(-12), Value::Long(10)),
             (Div, Value::Long(1), Value::Long(0), Value::Null),
             (Add, Value::Int(5), Value::Long(10), Value::Long(15)),
-            (Add, Value::Int(5), Value::Int(10), Value::Int(15)),
+            (Add, Value::Int(5), Value::Int(10), Value::Long(15)),
+            (
+                Add,
+                Value::dynamic(serde_json::json!(5)),
+                Value::Long(1),
+                Value::Long(6),
+            ),
+            (
+                Add,
+                Value::dynamic(serde_json::json!(5)),
+                Value::dynamic(serde_json::json!(1)),
+                Value::dynamic(serde_json::json!(6)),
+            ),
+            (
+                Sub,
+                dt("2024-01-02"),
+                Value::dynamic(serde_json::json!("2024-01-01T00:00:00Z")),
+                Value::TimeSpan(DAY),
+            ),
+            (
+                Add,
+                Value::dynamic(serde_json::json!("01:00:00")),
+                Value::TimeSpan(HOUR),
+                Value::TimeSpan(2 * HOUR),
+            ),
             (Mul, Value::Null, Value::Long(10), Value::Null),
             (
                 Add,
@@ -1361,6 +1707,18 @@ mod tests {
         };
         let cases = [
             (Add, Type::Int, Type::Long, Ok(Type::Long)),
+            (Add, Type::Int, Type::Int, Ok(Type::Long)),
+            (Div, Type::Int, Type::Int, Ok(Type::Long)),
+            (Add, Type::Dynamic, Type::Long, Ok(Type::Long)),
+            (Add, Type::Dynamic, Type::Int, Ok(Type::Long)),
+            (Mul, Type::Dynamic, Type::Real, Ok(Type::Real)),
+            (Add, Type::Dynamic, Type::Dynamic, Ok(Type::Dynamic)),
+            (Add, Type::DateTime, Type::Dynamic, Ok(Type::DateTime)),
+            (Sub, Type::DateTime, Type::Dynamic, Ok(Type::TimeSpan)),
+            (Sub, Type::Dynamic, Type::DateTime, Ok(Type::TimeSpan)),
+            (Add, Type::Dynamic, Type::TimeSpan, Ok(Type::TimeSpan)),
+            (Eq, Type::String, Type::Long, Ok(Type::Bool)),
+            (Eq, Type::Bool, Type::Long, Ok(Type::Bool)),
             (Add, Type::Long, Type::Real, Ok(Type::Real)),
             (Div, Type::Long, Type::Long, Ok(Type::Long)),
             (Sub, Type::DateTime, Type::DateTime, Ok(Type::TimeSpan)),
@@ -1375,6 +1733,9 @@ mod tests {
         }
         assert!(binary_type(Add, &a(Type::String), &a(Type::Long)).is_err());
         assert!(binary_type(Lt, &a(Type::String), &a(Type::Long)).is_err());
+        assert!(binary_type(Gt, &a(Type::TimeSpan), &a(Type::Long)).is_err());
+        assert!(binary_type(Gt, &a(Type::DateTime), &a(Type::TimeSpan)).is_err());
+        assert!(binary_type(Mul, &a(Type::Dynamic), &a(Type::TimeSpan)).is_err());
     }
 
     /// SEMANTICS.md §3 rule 5 and §4.2/4.3 list operators.
@@ -1555,6 +1916,10 @@ mod tests {
             (Value::Long(-5), "-5"),
             (Value::Real(1.5), "1.5"),
             (Value::Real(2.0), "2"),
+            (Value::Real(1e15), "1E+15"),
+            (Value::Real(1.5e-5), "1.5E-05"),
+            (Value::Real(123456.75), "123456.75"),
+            (Value::Real(0.0001), "0.0001"),
             (Value::Real(f64::NAN), "NaN"),
             (Value::TimeSpan(time::HOUR), "01:00:00"),
             (Value::TimeSpan(time::SECOND), "00:00:01"),
@@ -1584,6 +1949,46 @@ mod tests {
         assert_eq!(neg(&Value::TimeSpan(5)), Ok(Value::TimeSpan(-5)));
         assert_eq!(neg(&Value::Null), Ok(Value::Null));
         assert!(neg(&s("x")).is_err());
+    }
+
+    /// `has_any`/`has_all` through the automaton agree with one `has` per
+    /// needle, also past 64 needles (the bitmask limit of `has_all`).
+    #[test]
+    fn list_terms_agree_with_single_has() {
+        let hays = [
+            "cmd /c whoami /all",
+            "net user /add",
+            "https://assist.zoho.com/x",
+            "ASSIST.ZOHO.COM:443",
+            "myassist.zoho.community",
+            "t12 t13 t5",
+            "",
+        ];
+        let mut needles: Vec<String> = (0..70).map(|i| format!("t{i}")).collect();
+        needles.extend(["whoami", "/add", "assist.zoho.com", "/all", "-x"].map(String::from));
+        let items: Vec<Value> = needles.iter().map(|n| s(n)).collect();
+        for h in hays {
+            let per: Vec<bool> = needles.iter().map(|n| has(h, n)).collect();
+            let any = ListMatcher::new(ListOp::HasAny, &items).map(|m| m.eval(&s(h)));
+            assert_eq!(
+                any,
+                Ok(Value::Bool(per.iter().any(|x| *x))),
+                "{h:?} has_any"
+            );
+            let all = ListMatcher::new(ListOp::HasAll, &items).map(|m| m.eval(&s(h)));
+            assert_eq!(
+                all,
+                Ok(Value::Bool(per.iter().all(|x| *x))),
+                "{h:?} has_all"
+            );
+            let few = &items[..3];
+            let per_few = per[..3].iter().all(|x| *x);
+            let all_few = ListMatcher::new(ListOp::HasAll, few).map(|m| m.eval(&s(h)));
+            assert_eq!(all_few, Ok(Value::Bool(per_few)), "{h:?} has_all (3)");
+        }
+        let all = ListMatcher::new(ListOp::HasAll, &[s("t12"), s("T13"), s("t5")])
+            .map(|m| m.eval(&s("t12 t13 t5")));
+        assert_eq!(all, Ok(Value::Bool(true)));
     }
 
     #[test]

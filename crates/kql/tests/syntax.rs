@@ -130,10 +130,18 @@ fn corpus() -> Vec<(String, String, bool)> {
     out
 }
 
+/// The upstream RMM rule family: `$RMMHUNT_UPSTREAM_RULES`, else the copy
+/// vendored as test fixtures of the root package, else the shared reference.
 fn upstream_rules_dir() -> PathBuf {
-    std::env::var_os("RMMHUNT_UPSTREAM_RULES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/rules/upstream-rmm"))
+    if let Some(d) = std::env::var_os("RMMHUNT_UPSTREAM_RULES") {
+        return PathBuf::from(d);
+    }
+    let vendored =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/rules/upstream-rmm");
+    if vendored.is_dir() {
+        return vendored;
+    }
+    PathBuf::from("/work/shared/rules/upstream-rmm")
 }
 
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {

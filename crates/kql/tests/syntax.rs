@@ -1288,3 +1288,34 @@ fn truncated_mutated_and_random_inputs_never_panic() {
     }
     assert!(inputs > 10_000, "{inputs}");
 }
+
+/// Every span of every node of every corpus query is non-empty, inside the
+/// text, on char boundaries, and tight (no surrounding whitespace or
+/// comments). Spans are read from the tree's `Debug` form, which lists them
+/// all.
+#[test]
+fn every_span_is_tight_and_inside_the_text() {
+    let re = regex::Regex::new(r"Span \{ start: (\d+), end: (\d+) \}").expect("regex");
+    let mut checked = 0usize;
+    for (name, text, _) in corpus() {
+        let q = parse_ok(&text);
+        let dbg = format!("{q:?}");
+        for c in re.captures_iter(&dbg) {
+            let (s, e): (usize, usize) = (c[1].parse().expect("start"), c[2].parse().expect("end"));
+            assert!(
+                s < e && e <= text.len(),
+                "{name}: span {s}..{e} of {}",
+                text.len()
+            );
+            let Some(t) = text.get(s..e) else {
+                panic!("{name}: span {s}..{e} not on char boundaries")
+            };
+            if (s, e) != (0, text.len()) {
+                assert_eq!(t, t.trim(), "{name}: span {s}..{e} is not tight: {t:?}");
+                assert!(!t.ends_with("//"), "{name}: {t:?}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 4_000, "{checked}");
+}

@@ -858,6 +858,10 @@ fn printer_is_canonical() {
             "print s = a has_any ('x','y')",
             "print s = a has_any (\"x\", \"y\")",
         ),
+        (
+            "print k = d.kind, c = d.['a b'], e = d['x']",
+            "print k = d.kind, c = d.['a b'], e = d[\"x\"]",
+        ),
     ];
     for (text, want) in cases {
         assert_eq!(parse_ok(text).to_string(), *want, "{text}");

@@ -260,7 +260,14 @@ impl Display for Expr {
         match &self.kind {
             ExprKind::Literal(l) => l.fmt(f),
             ExprKind::Name(id) => id.fmt(f),
-            ExprKind::Member { base, name } => write!(f, "{}.{}", At(base, ATOM), name),
+            ExprKind::Member { base, name } => {
+                // After `.` any plain word is a property name, keywords too.
+                if is_plain_word(&name.name) {
+                    write!(f, "{}.{}", At(base, ATOM), name.name)
+                } else {
+                    write!(f, "{}.{}", At(base, ATOM), name)
+                }
+            }
             ExprKind::Index { base, index } => write!(f, "{}[{}]", At(base, ATOM), index),
             ExprKind::Unary { op, expr } => {
                 f.write_str(match op {

@@ -6,6 +6,18 @@
 //!
 //! Must not live here: name resolution or type checking (that is `plan`),
 //! conversion of datetime/timespan text (that is `crate::time`).
+//!
+//! Diagnostic codes of the syntax stage (lexer and parser):
+//! - `KQL001` unexpected character, `KQL002` unterminated string literal,
+//!   `KQL003` bad number / timespan suffix / escape, `KQL004` unterminated
+//!   `datetime(...)`-style literal, `KQL005` bad literal text
+//!   (`datetime(2024-13-01)`, `int(1.5)`, out-of-range integers, non-constant
+//!   inside `dynamic(...)`);
+//! - `KQL010` "expected X, found Y", `KQL011` unknown or unsupported tabular
+//!   operator, `KQL012` bad operator parameter value (`kind=`, `isfuzzy=`...),
+//!   `KQL013` unknown type name, `KQL014` source not available offline
+//!   (`externaldata`, `cluster()`...);
+//! - `KQL020` nesting deeper than `Limits::max_depth`.
 
 mod expr;
 mod operator;

@@ -74,7 +74,7 @@ fn run() -> Result<(), String> {
                 .read_to_string(&mut text)
                 .map_err(|e| e.to_string())?;
             let t = Instant::now();
-            let table = kql::query(&text, &catalog, &kql::EvalContext::new(now))
+            let table = kql::query(&text, &Logged(&catalog), &kql::EvalContext::new(now))
                 .map_err(|e| e.to_string())?;
             eprintln!(
                 "query: {} result rows in {:.3}s",
@@ -156,6 +156,26 @@ fn run() -> Result<(), String> {
             Ok(())
         }
         _ => Err("usage: rmmhunt-bench generate|query|scan ...".into()),
+    }
+}
+
+/// Prints each scan request to stderr when RMMHUNT_BENCH_VERBOSE is set.
+struct Logged<'a>(&'a FileCatalog);
+
+impl Catalog for Logged<'_> {
+    fn schema(&self, table: &str) -> Option<kql::Schema> {
+        self.0.schema(table)
+    }
+
+    fn scan(
+        &self,
+        table: &str,
+        request: &ScanRequest,
+    ) -> Result<Vec<Box<dyn kql::table::RowStream + '_>>, kql::table::ScanError> {
+        if std::env::var_os("RMMHUNT_BENCH_VERBOSE").is_some() {
+            eprintln!("scan {table}: {request:?}");
+        }
+        self.0.scan(table, request)
     }
 }
 

@@ -7,6 +7,7 @@ about speed. Files are generated one at a time and deleted after use.
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -89,26 +90,19 @@ GROUP BY DeviceId, DeviceName, RemoteUrl
 
 
 def measure(cmd, stdin_text=None, stdout=subprocess.DEVNULL):
-    """Runs cmd; returns (seconds, peak RSS MiB, stdout text or None)."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(
-        cmd,
-        stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    if stdin_text is not None:
-        p.stdin.write(stdin_text)
-        p.stdin.close()
-    out = p.stdout.read() if stdout == subprocess.PIPE else None
-    err = p.stderr.read()
-    _, status, ru = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    dt = time.perf_counter() - t0
+    """Runs cmd under /usr/bin/time; returns (wall seconds, CPU seconds
+    (user+sys), peak RSS MiB, stdout text or None). (Python's own rusage
+    would report the forked interpreter's RSS as the child's peak.)"""
+    stats = os.path.join(BENCH, ".time.out")
+    full = ["/usr/bin/time", "-f", "%e %U %S %M", "-o", stats] + cmd
+    p = subprocess.run(full, input=stdin_text, stdout=stdout, stderr=subprocess.PIPE, text=True)
     if p.returncode != 0:
-        raise RuntimeError(f"{cmd[0]} failed ({p.returncode}): {err.strip()[-2000:]}")
-    return dt, ru.ru_maxrss / 1024.0, out
+        raise RuntimeError(f"{cmd[0]} failed ({p.returncode}): {p.stderr.strip()[-2000:]}")
+    with open(stats) as f:
+        wall, user, sys_, rss_kb = f.read().split()[-4:]
+    os.remove(stats)
+    out = p.stdout if stdout == subprocess.PIPE else None
+    return float(wall), float(user) + float(sys_), int(rss_kb) / 1024.0, out
 
 
 def ensure_duckdb():
@@ -184,27 +178,32 @@ def main():
                               "r=c.execute(sys.stdin.read()).fetchall(); print(len(r))")
                     runs.append(("duckdb", measure([py, "-c", script], stdin_text=duckdb_sql(path, fmt),
                                                    stdout=subprocess.PIPE)))
-                for tool, (secs, rss, out) in runs:
+                for tool, (secs, cpu, rss, out) in runs:
                     groups = ""
-                    if out is not None:
-                        groups = out.strip().splitlines()[-1] if tool == "duckdb" else str(
-                            len(out.strip().splitlines()) if "bench" in tool else out.count("\n"))
-                    results.append((rows, fmt, size, tool, secs, rss, groups))
-                    log(f"  {tool:36s} {secs:7.2f}s {rss:8.1f} MiB")
+                    if out is not None and tool == "duckdb":
+                        groups = out.strip().splitlines()[-1]
+                    elif out is not None and tool.startswith("rmmhunt"):
+                        groups = str(len(json.loads(out).get("rows", [])))
+                    elif out is not None:
+                        groups = str(len(out.strip().splitlines()))
+                    results.append((rows, fmt, size, tool, secs, cpu, rss, groups))
+                    log(f"  {tool:36s} {secs:7.2f}s wall {cpu:7.2f}s cpu {rss:8.1f} MiB  {groups}")
             finally:
                 if not a.keep:
                     os.remove(path)
     print()
-    print(f"{'rows':>10} {'fmt':5} {'MB':>7}  {'tool':36} {'seconds':>8} {'rows/s':>12} {'MB/s':>8} "
-          f"{'peak MiB':>9} {'vs cat':>7}  result")
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+          "(wall times are only meaningful on an idle machine; CPU = user+sys)")
+    print(f"{'rows':>10} {'fmt':5} {'MB':>6}  {'tool':34} {'wall s':>7} {'cpu s':>7} {'rows/s':>11} "
+          f"{'MB/s':>6} {'peak MiB':>9} {'vs cat':>7}  result rows")
     cat_time = {}
-    for rows, fmt, size, tool, secs, rss, groups in results:
+    for rows, fmt, size, tool, secs, cpu, rss, groups in results:
         if tool == "cat":
             cat_time[(rows, fmt)] = secs
-    for rows, fmt, size, tool, secs, rss, groups in results:
+    for rows, fmt, size, tool, secs, cpu, rss, groups in results:
         rel = secs / cat_time.get((rows, fmt), secs)
-        print(f"{rows:>10} {fmt:5} {size/1e6:7.0f}  {tool:36} {secs:8.2f} {rows/secs:12,.0f} "
-              f"{size/1e6/secs:8.0f} {rss:9.1f} {rel:6.1f}x  {groups}")
+        print(f"{rows:>10} {fmt:5} {size/1e6:6.0f}  {tool:34} {secs:7.2f} {cpu:7.2f} {rows/secs:11,.0f} "
+              f"{size/1e6/secs:6.0f} {rss:9.1f} {rel:6.1f}x  {groups}")
 
 
 if __name__ == "__main__":

@@ -71,6 +71,11 @@ fn semantic_errors_have_codes_and_spans() {
         ("T | project a, a", "KQL108", "a"),
         ("T | where a matches regex '('", "KQL111", "'('"),
         ("let n = 5; n | count", "KQL110", "n"),
+        ("T | summarize count() by d", "KQL105", "d"),
+        ("T | where s between ('a' .. 'b')", "KQL103", "between"),
+        ("T | extend c = count()", "KQL102", "count"),
+        ("T | summarize nosuchagg(x)", "KQL102", "nosuchagg"),
+        ("T | join (T) on nope", "KQL101", "nope"),
     ];
     let cat = catalog();
     for (q, code, under) in cases {
@@ -88,6 +93,21 @@ fn semantic_errors_have_codes_and_spans() {
             "{q:?}: span covers {got:?}, expected {under:?}"
         );
     }
+}
+
+#[test]
+fn operators_after_bag_unpack_are_checked_at_run_time() {
+    // The columns bag_unpack makes depend on the data, so what follows it is
+    // planned once the data is known; its errors keep their spans.
+    let q = "T | evaluate bag_unpack(d) | where nope > 1";
+    let err = run(q, &catalog()).expect_err(q);
+    let d = &err.diagnostics().0[0];
+    assert_eq!(d.code, "KQL206", "{err}");
+    assert_eq!(
+        d.span().and_then(|s| q.get(s.range())),
+        Some("nope"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -436,6 +456,8 @@ fn prefilter_and_partitions_never_change_results() {
         "T | where a endswith '.com' | where a hassuffix 'com' | count",
         "T | where s has_any ('odd') | parse a with p '.' rest | project p, rest",
         "T | where a has 'zoho' | take 3 | count",
+        "T | summarize n = count(), m = max(x) by a",
+        "T | take 4 | count",
     ];
     let base = catalog();
     for q in queries {

@@ -130,10 +130,18 @@ fn corpus() -> Vec<(String, String, bool)> {
     out
 }
 
+/// The upstream RMM rule family: `$RMMHUNT_UPSTREAM_RULES`, else the copy
+/// vendored as test fixtures of the root package, else the shared reference.
 fn upstream_rules_dir() -> PathBuf {
-    std::env::var_os("RMMHUNT_UPSTREAM_RULES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/rules/upstream-rmm"))
+    if let Some(d) = std::env::var_os("RMMHUNT_UPSTREAM_RULES") {
+        return PathBuf::from(d);
+    }
+    let vendored =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/rules/upstream-rmm");
+    if vendored.is_dir() {
+        return vendored;
+    }
+    PathBuf::from("/work/shared/rules/upstream-rmm")
 }
 
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -690,6 +698,32 @@ fn expression_shapes() {
             ..
         }
     ));
+    // Kusto's levels (checked with Kusto.Language): equality < relational <
+    // string operators; `in`/`between` take a relational left side.
+    let e = print_expr("a == b < c");
+    assert!(
+        matches!(&e.kind, ExprKind::Binary { op: BinaryOp::Eq, right, .. } if matches!(right.kind, ExprKind::Binary { op: BinaryOp::Lt, .. })),
+        "{e:?}"
+    );
+    let e = print_expr("1 < 2 has 'a'");
+    assert!(
+        matches!(&e.kind, ExprKind::Binary { op: BinaryOp::Lt, right, .. } if matches!(right.kind, ExprKind::Binary { op: BinaryOp::Has, .. })),
+        "{e:?}"
+    );
+    let e = print_expr("1 < 2 in (true)");
+    assert!(
+        matches!(&e.kind, ExprKind::List { expr, .. } if matches!(expr.kind, ExprKind::Binary { op: BinaryOp::Lt, .. })),
+        "{e:?}"
+    );
+    let e = print_expr("a < b == c");
+    assert!(
+        matches!(&e.kind, ExprKind::Binary { op: BinaryOp::Eq, left, .. } if matches!(left.kind, ExprKind::Binary { op: BinaryOp::Lt, .. })),
+        "{e:?}"
+    );
+    assert_eq!(
+        parse_ok("print x = (a == b) < c, y = a has (b < c)").to_string(),
+        "print x = (a == b) < c, y = a has (b < c)"
+    );
     let e = print_expr("1 - 2 - 3");
     assert!(
         matches!(&e.kind, ExprKind::Binary { op: BinaryOp::Sub, left, .. } if matches!(left.kind, ExprKind::Binary { .. }))
@@ -960,6 +994,12 @@ fn syntax_errors_name_the_place_and_what_was_expected() {
             (1, 13),
             "expected ')', found end of query",
         ),
+        (
+            "externaldata(a:string)[@'https://x']",
+            "KQL014",
+            (1, 1),
+            "not supported",
+        ),
         ("", "KQL010", (1, 1), "empty query"),
         ("// only a comment\n", "KQL010", (1, 1), "empty query"),
         (
@@ -974,6 +1014,19 @@ fn syntax_errors_name_the_place_and_what_was_expected() {
         let (c, at, m) = &errs[0];
         assert_eq!((*c, *at), (*code, *pos), "{text:?}: {errs:?}");
         assert!(m.contains(msg), "{text:?}: message {m:?} lacks {msg:?}");
+    }
+}
+
+#[test]
+fn common_slips_get_a_help_line() {
+    for (text, help) in [
+        ("T where a > 1", "add '|' before 'where'"),
+        ("T | where a = 1", "use '=='"),
+        ("T | take 1 count", "add '|' before 'count'"),
+    ] {
+        let err = parse_query(text, &Limits::default()).expect_err(text);
+        let h = err.0[0].help.clone().unwrap_or_default();
+        assert!(h.contains(help), "{text}: help {h:?}");
     }
 }
 
@@ -1234,4 +1287,35 @@ fn truncated_mutated_and_random_inputs_never_panic() {
         inputs += 2;
     }
     assert!(inputs > 10_000, "{inputs}");
+}
+
+/// Every span of every node of every corpus query is non-empty, inside the
+/// text, on char boundaries, and tight (no surrounding whitespace or
+/// comments). Spans are read from the tree's `Debug` form, which lists them
+/// all.
+#[test]
+fn every_span_is_tight_and_inside_the_text() {
+    let re = regex::Regex::new(r"Span \{ start: (\d+), end: (\d+) \}").expect("regex");
+    let mut checked = 0usize;
+    for (name, text, _) in corpus() {
+        let q = parse_ok(&text);
+        let dbg = format!("{q:?}");
+        for c in re.captures_iter(&dbg) {
+            let (s, e): (usize, usize) = (c[1].parse().expect("start"), c[2].parse().expect("end"));
+            assert!(
+                s < e && e <= text.len(),
+                "{name}: span {s}..{e} of {}",
+                text.len()
+            );
+            let Some(t) = text.get(s..e) else {
+                panic!("{name}: span {s}..{e} not on char boundaries")
+            };
+            if (s, e) != (0, text.len()) {
+                assert_eq!(t, t.trim(), "{name}: span {s}..{e} is not tight: {t:?}");
+                assert!(!t.ends_with("//"), "{name}: {t:?}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 4_000, "{checked}");
 }

@@ -21,7 +21,8 @@ use crate::span::Span;
 use crate::table::{Catalog, ScanRequest, Table};
 use crate::value::{Row, Value};
 use crate::EvalContext;
-use eval::{Env, SubValue};
+use eval::Env;
+pub(crate) use eval::SubValue;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -81,13 +82,25 @@ pub(crate) fn eval_const(e: &PExpr) -> Result<Value, EvalError> {
 
 /// Runs a plan.
 pub fn execute(plan: &Plan, catalog: &dyn Catalog, ctx: &EvalContext) -> Result<Table, EvalError> {
+    execute_with(plan, catalog, ctx, Vec::new())
+}
+
+/// Runs a plan whose subquery ids continue after `inherited` (plans made
+/// at run time by `bag_unpack`).
+pub(crate) fn execute_with(
+    plan: &Plan,
+    catalog: &dyn Catalog,
+    ctx: &EvalContext,
+    inherited: Vec<SubValue>,
+) -> Result<Table, EvalError> {
     let mut ex = Exec {
         catalog,
         ctx,
-        subs: Vec::new(),
+        subs: inherited,
         lists: (0..plan.list_caches).map(|_| OnceLock::new()).collect(),
         materialized: Mutex::new(HashMap::new()),
         materialized_base: plan.materialized,
+        list_base: plan.list_caches,
     };
     for s in &plan.subqueries {
         let rows = ex.collect(&s.node, Some(s.span))?;
@@ -126,6 +139,7 @@ pub(crate) struct Exec<'a> {
     lists: Vec<OnceLock<Result<Arc<ListMatcher>, String>>>,
     materialized: Mutex<HashMap<usize, Arc<Vec<Row>>>>,
     materialized_base: usize,
+    list_base: usize,
 }
 
 /// Rough heap + inline size of a value, for the memory budget.
@@ -242,7 +256,12 @@ impl<'a> Exec<'a> {
                 }
                 self.run(&p.input, &mut |row| self.step(node, row, sink))
             }
-            Node::Scan { .. } => self.run_scan(node, sink),
+            Node::Scan { .. } => {
+                if self.run_parallel(node, sink)? {
+                    return Ok(());
+                }
+                self.run_scan(node, sink)
+            }
             Node::Values { rows } => {
                 for r in rows.iter() {
                     if !sink(r.clone())? {

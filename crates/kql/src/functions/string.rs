@@ -599,6 +599,104 @@ pub fn strrep(a: &[Value]) -> R {
     st(vec![s.as_ref(); n].join(&d))
 }
 
+pub fn strcmp(a: &[Value]) -> R {
+    let (x, y) = (arg_str(a, 0), arg_str(a, 1));
+    Ok(Value::Long(match x.as_bytes().cmp(y.as_bytes()) {
+        std::cmp::Ordering::Less => -1,
+        std::cmp::Ordering::Equal => 0,
+        std::cmp::Ordering::Greater => 1,
+    }))
+}
+
+pub fn isascii(a: &[Value]) -> R {
+    Ok(Value::Bool(arg_str(a, 0).is_ascii()))
+}
+
+/// Our strings are always valid UTF-8.
+pub fn isutf8(_: &[Value]) -> R {
+    Ok(Value::Bool(true))
+}
+
+pub fn indexof_regex(a: &[Value]) -> R {
+    let s = arg_str(a, 0);
+    let re = cached_regex(&arg_str(a, 1))?;
+    let start = if a.len() > 2 { arg_i64(a, 2) } else { Some(0) };
+    let Some(start) = start.filter(|s| *s >= 0) else {
+        return Ok(Value::Null);
+    };
+    let from = s
+        .char_indices()
+        .nth(start as usize)
+        .map(|(b, _)| b)
+        .unwrap_or(s.len());
+    Ok(Value::Long(match re.find_at(&s, from) {
+        Some(m) => s[..m.start()].chars().count() as i64,
+        None => -1,
+    }))
+}
+
+/// `translate(searchList, replacementList, text)`: per-character mapping;
+/// characters past the end of the replacement list map to its last one
+/// (or are removed when it is empty).
+pub fn translate(a: &[Value]) -> R {
+    let from: Vec<char> = arg_str(a, 0).chars().collect();
+    let to: Vec<char> = arg_str(a, 1).chars().collect();
+    let text = arg_str(a, 2);
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match from.iter().position(|f| *f == c) {
+            Some(i) => {
+                if let Some(r) = to.get(i).or(to.last()) {
+                    out.push(*r);
+                }
+            }
+            None => out.push(c),
+        }
+    }
+    st(out)
+}
+
+/// `parse_csv(line)`: one CSV record (RFC 4180 quoting) as a string array.
+pub fn parse_csv(a: &[Value]) -> R {
+    let s = arg_str(a, 0);
+    let mut fields = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                cur.push('"');
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(J::String(std::mem::take(&mut cur))),
+            '\n' | '\r' if !quoted => break,
+            other => cur.push(other),
+        }
+    }
+    fields.push(J::String(cur));
+    Ok(Value::dynamic(J::Array(fields)))
+}
+
+pub fn base64_decode_toarray(a: &[Value]) -> R {
+    Ok(match base64_decode(&arg_str(a, 0)) {
+        Some(b) => Value::dynamic(J::Array(b.into_iter().map(J::from).collect())),
+        None => Value::Null,
+    })
+}
+
+pub fn base64_encode_fromarray(a: &[Value]) -> R {
+    let Some(items) = arg_array(a, 0) else {
+        return st("");
+    };
+    let bytes: Option<Vec<u8>> = items
+        .iter()
+        .map(|j| j.as_u64().and_then(|n| u8::try_from(n).ok()))
+        .collect();
+    st(bytes.map(|b| base64_encode(&b)).unwrap_or_default())
+}
+
 // ---------------------------------------------------------------- hashes
 
 fn hex(bytes: &[u8]) -> String {
@@ -1000,6 +1098,41 @@ mod tests {
                 "hash_md5",
                 vec![s("")],
                 s("d41d8cd98f00b204e9800998ecf8427e"),
+            ),
+        ]);
+    }
+
+    #[test]
+    fn more_string_functions() {
+        check(&[
+            ("strcmp", vec![s("a"), s("b")], Value::Long(-1)),
+            ("strcmp", vec![s("b"), s("b")], Value::Long(0)),
+            ("isascii", vec![s("abc")], Value::Bool(true)),
+            ("isascii", vec![s("é")], Value::Bool(false)),
+            ("indexof_regex", vec![s("abcabc"), s("b.")], Value::Long(1)),
+            (
+                "indexof_regex",
+                vec![s("abcabc"), s("b."), Value::Long(2)],
+                Value::Long(4),
+            ),
+            ("indexof_regex", vec![s("abc"), s("x")], Value::Long(-1)),
+            ("translate", vec![s("abc"), s("x"), s("abcd")], s("xxxd")),
+            ("translate", vec![s("ab"), s("xy"), s("abba")], s("xyyx")),
+            ("translate", vec![s("ab"), s(""), s("abcab")], s("c")),
+            (
+                "parse_csv",
+                vec![s(r#"a,"b,c",,"d""e""#)],
+                j(json!(["a", "b,c", "", "d\"e"])),
+            ),
+            (
+                "base64_decode_toarray",
+                vec![s("S3VzdG8=")],
+                j(json!([75, 117, 115, 116, 111])),
+            ),
+            (
+                "base64_encode_fromarray",
+                vec![j(json!([75, 117, 115, 116, 111]))],
+                s("S3VzdG8="),
             ),
         ]);
     }

@@ -37,7 +37,14 @@ impl CompiledPrefilter {
     pub(crate) fn new(p: &Prefilter, syntax: RawSyntax) -> Option<CompiledPrefilter> {
         let mut sets = Vec::new();
         let mut guard_non_ascii = false;
-        for alts in &p.required {
+        // Most selective first (a guess: fewer, longer alternatives), so
+        // most rows are rejected by the first, cheapest search.
+        let mut order: Vec<&Vec<String>> = p.required.iter().collect();
+        order.sort_by_key(|alts| {
+            let shortest = alts.iter().map(String::len).min().unwrap_or(0);
+            (alts.len(), std::cmp::Reverse(shortest))
+        });
+        for alts in order {
             if alts.is_empty() || !alts.iter().all(|a| usable(a, syntax)) {
                 continue;
             }

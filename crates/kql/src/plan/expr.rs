@@ -875,6 +875,7 @@ impl Planner<'_> {
             subqueries: Vec::new(),
             list_caches: 0,
             materialized: 0,
+            sub_base: 0,
             depth: self.depth + 1,
         };
         let mut probe = probe;

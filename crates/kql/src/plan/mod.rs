@@ -462,11 +462,13 @@ pub(crate) fn plan_rest(
     input: Node,
     schema: Schema,
     catalog: &dyn Catalog,
-    materialized_base: usize,
+    bases: RestBases,
 ) -> Result<Plan, Diagnostics> {
     let mut p = Planner::new(catalog);
     p.scope = scope.clone();
-    p.materialized = materialized_base;
+    p.materialized = bases.materialized;
+    p.sub_base = bases.subqueries;
+    p.list_caches = bases.list_caches;
     let mut cur = Some((input, schema));
     for op in rest {
         cur = match cur {
@@ -490,6 +492,16 @@ pub(crate) fn plan_rest(
     }
 }
 
+/// Id bases for a plan made at run time (the operators after
+/// `bag_unpack`): its ids continue the parent plan's, so expressions bound
+/// in the parent scope keep referring to the parent's subquery results.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RestBases {
+    pub materialized: usize,
+    pub subqueries: usize,
+    pub list_caches: usize,
+}
+
 /// Planning state: the scope, collected diagnostics, subqueries.
 pub(crate) struct Planner<'c> {
     pub(crate) catalog: &'c dyn Catalog,
@@ -498,6 +510,8 @@ pub(crate) struct Planner<'c> {
     pub(crate) subqueries: Vec<Subquery>,
     pub(crate) list_caches: usize,
     pub(crate) materialized: usize,
+    /// Id of the first subquery of this planner.
+    pub(crate) sub_base: usize,
     /// Function-call nesting (guards runaway recursion).
     pub(crate) depth: usize,
 }
@@ -517,6 +531,7 @@ impl<'c> Planner<'c> {
             subqueries: Vec::new(),
             list_caches: 0,
             materialized: 0,
+            sub_base: 0,
             depth: 0,
         }
     }
@@ -533,6 +548,6 @@ impl<'c> Planner<'c> {
 
     pub(crate) fn add_subquery(&mut self, node: Node, kind: SubqueryKind, span: Span) -> usize {
         self.subqueries.push(Subquery { node, kind, span });
-        self.subqueries.len() - 1
+        self.sub_base + self.subqueries.len() - 1
     }
 }

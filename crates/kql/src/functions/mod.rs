@@ -12,7 +12,9 @@ pub mod conditional;
 pub mod conversion;
 pub mod datetime;
 pub mod dynamic;
+pub mod hash;
 pub mod ip;
+pub mod matching;
 pub mod math;
 pub mod ops;
 pub mod string;
@@ -252,6 +254,7 @@ use conditional as cnd;
 use conversion as cv;
 use datetime as dt;
 use dynamic as dy;
+use hash as hs;
 use math as mt;
 use string as st;
 
@@ -305,9 +308,9 @@ pub static BUILTINS: &[FunctionDef] = &[
     def!("parse_path", 1, 1, ret_dynamic, st::parse_path, "Splits a file path into a bag: Scheme, RootPath, DirectoryPath, DirectoryName, Filename, Extension, AlternateDataStreamName."),
     def!("parse_command_line", 2, 2, ret_dynamic, st::parse_command_line, "Splits a Windows command line into an array of arguments."),
     def!("strrep", 2, 3, ret_string, st::strrep, "strrep(s, n [, delimiter]): repeats a string."),
-    def!("hash_sha256", 1, 1, ret_string, st::hash_sha256, "SHA-256 of the UTF-8 text, lowercase hex."),
-    def!("hash_sha1", 1, 1, ret_string, st::hash_sha1, "SHA-1 of the UTF-8 text, lowercase hex."),
-    def!("hash_md5", 1, 1, ret_string, st::hash_md5, "MD5 of the UTF-8 text, lowercase hex."),
+    def!("hash_sha256", 1, 1, ret_string, hs::hash_sha256, "SHA-256 of the UTF-8 text, lowercase hex."),
+    def!("hash_sha1", 1, 1, ret_string, hs::hash_sha1, "SHA-1 of the UTF-8 text, lowercase hex."),
+    def!("hash_md5", 1, 1, ret_string, hs::hash_md5, "MD5 of the UTF-8 text, lowercase hex."),
     def!("strcmp", 2, 2, ret_long, st::strcmp, "Ordinal comparison: -1, 0 or 1."),
     def!("isascii", 1, 1, ret_bool, st::isascii, "Whether every character is ASCII."),
     def!("isutf8", 1, 1, ret_bool, st::isutf8, "Whether the text is valid UTF-8 (always, for our strings)."),

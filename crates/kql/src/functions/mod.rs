@@ -320,6 +320,10 @@ pub static BUILTINS: &[FunctionDef] = &[
     def!("base64_decode_toarray", 1, 1, ret_dynamic, st::base64_decode_toarray, "Decodes base64 to an array of byte values."),
     def!("base64_encode_fromarray", 1, 1, ret_string, st::base64_encode_fromarray, "Encodes an array of byte values as base64."),
     def!("parse_version", 1, 1, ret_decimal, cv::parse_version, "A version string (up to 4 parts) as a comparable decimal."),
+    def!("unicode_codepoints_from_string", 1, 1, ret_dynamic, st::unicode_codepoints_from_string, "The Unicode code points of a string."),
+    def!("unicode_codepoints_to_string", 1, 1, ret_string, st::make_string, "A string from an array of code points."),
+    def!("make_string", 1, MANY, ret_string, st::make_string, "A string from code points (numbers or arrays)."),
+    def!("format_bytes", 1, 3, ret_string, st::format_bytes, "A byte count for people: `564 Bytes`, `11 KB`, `19.08 MB`."),
     // ---- conditionals / null tests
     def!("iff", 3, 3, cnd::iff_ret, cnd::iff, "iff(p, a, b): a if p is true, else b (also when p is null)."),
     def!("iif", 3, 3, cnd::iff_ret, cnd::iff, "Alias of iff."),

@@ -697,6 +697,73 @@ pub fn base64_encode_fromarray(a: &[Value]) -> R {
     st(bytes.map(|b| base64_encode(&b)).unwrap_or_default())
 }
 
+pub fn unicode_codepoints_from_string(a: &[Value]) -> R {
+    Ok(Value::dynamic(J::Array(
+        arg_str(a, 0)
+            .chars()
+            .map(|c| J::from(u32::from(c)))
+            .collect(),
+    )))
+}
+
+/// Characters from code points given as arguments or arrays of them
+/// (`make_string`, `unicode_codepoints_to_string`); invalid ones are skipped.
+pub fn make_string(a: &[Value]) -> R {
+    let mut out = String::new();
+    let mut push = |n: Option<i64>| {
+        if let Some(c) = n
+            .and_then(|n| u32::try_from(n).ok())
+            .and_then(char::from_u32)
+        {
+            out.push(c);
+        }
+    };
+    for (i, v) in a.iter().enumerate() {
+        match v {
+            Value::Dynamic(j) => match &**j {
+                J::Array(xs) => xs.iter().for_each(|x| push(x.as_i64())),
+                other => push(other.as_i64()),
+            },
+            _ => push(arg_i64(a, i)),
+        }
+    }
+    st(out)
+}
+
+/// `format_bytes(n [, precision [, unit]])`: `564 Bytes`, `11 KB`,
+/// `19.08 MB` (powers of 1024).
+pub fn format_bytes(a: &[Value]) -> R {
+    const UNITS: [&str; 7] = ["Bytes", "KB", "MB", "GB", "TB", "PB", "EB"];
+    let Some(n) = super::arg_f64(a, 0).filter(|n| n.is_finite()) else {
+        return st("");
+    };
+    let precision = if a.len() > 1 {
+        arg_i64(a, 1).unwrap_or(0)
+    } else {
+        0
+    }
+    .clamp(0, 15) as usize;
+    let wanted = if a.len() > 2 {
+        arg_str(a, 2).into_owned()
+    } else {
+        String::new()
+    };
+    let idx = match UNITS.iter().position(|u| u.eq_ignore_ascii_case(&wanted)) {
+        Some(i) => i,
+        None => {
+            let mut i = 0;
+            let mut v = n.abs();
+            while v >= 1024.0 && i + 1 < UNITS.len() {
+                v /= 1024.0;
+                i += 1;
+            }
+            i
+        }
+    };
+    let v = n / 1024f64.powi(idx as i32);
+    st(format!("{v:.precision$} {}", UNITS[idx]))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::functions::test_util::{check, j, s};
@@ -850,6 +917,34 @@ mod tests {
     #[test]
     fn more_string_functions() {
         check(&[
+            ("format_bytes", vec![Value::Long(564)], s("564 Bytes")),
+            ("format_bytes", vec![Value::Long(10832)], s("11 KB")),
+            ("format_bytes", vec![Value::Long(20010332)], s("19 MB")),
+            (
+                "format_bytes",
+                vec![Value::Long(20010332), Value::Long(2)],
+                s("19.08 MB"),
+            ),
+            (
+                "format_bytes",
+                vec![Value::Long(20010332), Value::Long(0), s("KB")],
+                s("19541 KB"),
+            ),
+            (
+                "unicode_codepoints_from_string",
+                vec![s("aé")],
+                j(json!([97, 233])),
+            ),
+            (
+                "unicode_codepoints_to_string",
+                vec![j(json!([97, 233]))],
+                s("aé"),
+            ),
+            (
+                "make_string",
+                vec![Value::Long(75), j(json!([117, 115])), Value::Long(-1)],
+                s("Kus"),
+            ),
             ("strcmp", vec![s("a"), s("b")], Value::Long(-1)),
             ("strcmp", vec![s("b"), s("b")], Value::Long(0)),
             ("isascii", vec![s("abc")], Value::Bool(true)),

@@ -755,6 +755,11 @@ const OTHER_ZOHO: &[(&str, &str, &str, &str, &str)] = &[
     ),
 ];
 
+/// Devices (of the 160 workstations) with Zoho Assist installed.
+const ZOHO_DEVICES: u64 = 24;
+/// Distinct seed-rule URLs per device.
+const URLS_PER_DEVICE: u64 = 4;
+
 const BACKGROUND_URLS: &[&str] = &[
     "www.google.com",
     "https://login.microsoftonline.com/common/oauth2/v2.0/token",
@@ -815,6 +820,7 @@ struct Generator {
     zoho: Vec<Process>,
     other_zoho: Vec<Process>,
     tenant: String,
+    url_seed: u64,
     report_id: i64,
     /// Start of the last Sunday maintenance window (UTC ticks), 02:00 local.
     sunday_window: i64,
@@ -933,6 +939,7 @@ impl Generator {
             day -= 1;
         };
         let tenant = rng.guid();
+        let url_seed = rng.next();
         Generator {
             rng,
             now,
@@ -942,6 +949,7 @@ impl Generator {
             zoho,
             other_zoho,
             tenant,
+            url_seed,
             report_id: 1000,
             sunday_window,
         }
@@ -1001,24 +1009,26 @@ impl Generator {
             + hours.first().copied().unwrap_or(0) * TICKS_PER_HOUR
     }
 
-    fn seed_url(&mut self) -> String {
-        let d = *self.rng.pick(&SEED_DOMAINS);
-        let d = if self.rng.chance(10) {
+    /// One of the few seed-rule URLs that device `device` talks to (a
+    /// Zoho Assist agent keeps hitting the same handful of hosts).
+    fn seed_url(&mut self, device: u64) -> String {
+        let k = self.rng.below(URLS_PER_DEVICE);
+        let mut r =
+            Rng(self.url_seed ^ (device * URLS_PER_DEVICE + k).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let d = *r.pick(&SEED_DOMAINS);
+        let d = if r.chance(10) {
             d.to_uppercase()
         } else {
             d.to_string()
         };
-        match self.rng.below(6) {
+        match r.below(6) {
             0 | 1 => d,
             2 => format!("https://{d}/"),
-            3 => format!(
-                "{}.{d}",
-                self.rng.pick(&["gw", "us4-relay", "eu-node2", "x"])
-            ),
+            3 => format!("{}.{d}", r.pick(&["gw", "us4-relay", "eu-node2", "x"])),
             4 => format!("{d}:443"),
             _ => format!(
                 "https://{d}/assist-join/session?id={}",
-                self.rng.range(100_000, 999_999)
+                r.range(100_000, 999_999)
             ),
         }
     }
@@ -1030,7 +1040,11 @@ impl Generator {
             RowKind::NearMissBrowser => {
                 self.background_event(&mut e);
                 e.action = "ConnectionSuccess";
-                e.url = self.seed_url();
+                let dev = match e.device {
+                    DeviceRef::Plain(i) => i as u64,
+                    _ => 0,
+                };
+                e.url = self.seed_url(dev);
                 e.ts = self.recent();
                 e.ensure_process(self, 0);
             }
@@ -1070,6 +1084,7 @@ impl Generator {
                     RowKind::Maintenance => {
                         let i = self.rng.below(self.srv_devices.len() as u64) as usize;
                         e.device = DeviceRef::Srv(i);
+                        e.url = self.seed_url(1000 + i as u64);
                         e.ts = self.sunday_window
                             + self.rng.range(0, 3 * TICKS_PER_HOUR - TICKS_PER_MINUTE);
                         e.account = ("CONTOSO".into(), "svc_maint".into());
@@ -1094,6 +1109,7 @@ impl Generator {
                             // srv-* device outside the Sunday window
                             let i = self.rng.below(self.srv_devices.len() as u64) as usize;
                             e.device = DeviceRef::Srv(i);
+                            e.url = self.seed_url(1000 + i as u64);
                             let mut t = self.recent_at_hours(&[9, 10, 11, 12, 13, 14, 15, 16]);
                             if weekday(unix_days(t)) == 0 {
                                 t -= TICKS_PER_DAY;
@@ -1133,7 +1149,8 @@ impl Generator {
 
     fn zoho_event(&mut self, e: &mut Event) {
         e.ts = self.recent();
-        e.device = DeviceRef::Plain(self.rng.below(self.devices.len() as u64) as usize);
+        let dev = self.rng.below(ZOHO_DEVICES.min(self.devices.len() as u64));
+        e.device = DeviceRef::Plain(dev as usize);
         e.action = *self.rng.pick(&[
             "ConnectionSuccess",
             "ConnectionSuccess",
@@ -1141,7 +1158,7 @@ impl Generator {
             "ConnectionFailed",
             "ConnectionRequest",
         ]);
-        e.url = self.seed_url();
+        e.url = self.seed_url(dev);
         let i = self.rng.below(self.zoho.len() as u64) as usize;
         e.proc_index = Some(ProcRef::Zoho(i));
         e.company = self.rng.pick(ZOHO_COMPANIES).to_string();

@@ -268,3 +268,337 @@ fn query_unreadable_data_names_the_file() {
         assert!(stderr.contains(want), "{args:?}: want {want} in:\n{stderr}");
     }
 }
+
+const SEED_RULE: &str = "b915897c-1fe7-47f4-9e06-2ae74da8203e";
+const GOLDEN_HUNT: &str = "tests/it/hunt_sample.golden.json";
+
+/// The seed rule's folder, copied into `dir/rules`.
+fn copy_seed_rule(dir: &Path) -> std::path::PathBuf {
+    let rules = dir.join("rules");
+    std::fs::create_dir_all(&rules).unwrap_or_else(|e| panic!("mkdir: {e}"));
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/rmm_ZohoAssist_netconn.yaml");
+    std::fs::copy(&src, rules.join("seed.yaml"))
+        .unwrap_or_else(|e| panic!("copy {}: {e}", src.display()));
+    rules
+}
+
+/// The hunt JSON with each rule's finding rows sorted: summarize output has
+/// no defined order in Kusto, so the golden comparison must not depend on it.
+fn sorted_rows(hunt: &serde_json::Value) -> serde_json::Value {
+    let mut hunt = hunt.clone();
+    if let Some(rules) = hunt["rules"].as_array_mut() {
+        for rule in rules {
+            if let Some(rows) = rule["findings"]["rows"].as_array_mut() {
+                rows.sort_by_key(|r| r.to_string());
+            }
+        }
+    }
+    hunt
+}
+
+#[test]
+fn hunt_json_over_the_sample_matches_the_golden_file() {
+    let dir = tempdir();
+    let out = rmmhunt(dir.path(), &["hunt", "--format", "json"], "");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    let got = json(&out);
+    let golden_path = Path::new(env!("CARGO_MANIFEST_DIR")).join(GOLDEN_HUNT);
+    if std::env::var_os("RMMHUNT_UPDATE_GOLDEN").is_some() {
+        let pretty = serde_json::to_string_pretty(&got).unwrap_or_default() + "\n";
+        std::fs::write(&golden_path, pretty)
+            .unwrap_or_else(|e| panic!("writing {GOLDEN_HUNT}: {e}"));
+    }
+    let golden: serde_json::Value = std::fs::read_to_string(&golden_path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "{GOLDEN_HUNT} missing or not JSON; run with RMMHUNT_UPDATE_GOLDEN=1 and review it"
+            )
+        });
+    assert!(
+        sorted_rows(&got) == sorted_rows(&golden),
+        "`rmmhunt hunt --format json` differs from {GOLDEN_HUNT}; if the change is intended, rerun with RMMHUNT_UPDATE_GOLDEN=1 and review the diff\ngot: {got}"
+    );
+
+    // What the golden file must show, whatever its exact rows.
+    let rule = &got["rules"][0];
+    assert_eq!(rule["id"], SEED_RULE, "{rule}");
+    let findings = rule["findings"]["rows"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0);
+    assert!(findings > 0, "the demo must show findings: {rule}");
+    let excluded = rule["excluded"].as_object().cloned().unwrap_or_default();
+    for name in [
+        "scheduled-maintenance",
+        "it-support-team",
+        "patching-off-peak",
+        "inventory-collection",
+        "siem-forwarding",
+    ] {
+        let hits = excluded.get(name).and_then(|v| v.as_u64()).unwrap_or(0);
+        assert!(
+            hits > 0,
+            "exclusion {name} must hit sample rows: {excluded:?}"
+        );
+    }
+}
+
+#[test]
+fn hunt_table_for_people_shows_findings_then_exclusions() {
+    let dir = tempdir();
+    let out = rmmhunt(dir.path(), &["hunt", "--format", "table"], "");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    let findings_at = stdout.find(" findings").unwrap_or(usize::MAX);
+    let excluded_at = stdout.find("excluded ").unwrap_or(0);
+    assert!(
+        findings_at < excluded_at,
+        "findings first, then exclusions:\n{stdout}"
+    );
+    for want in [
+        SEED_RULE,
+        "DeviceName",
+        "siem-forwarding",
+        "Log forwarding to the SIEM collector",
+    ] {
+        assert!(stdout.contains(want), "missing {want:?}:\n{stdout}");
+    }
+    assert!(
+        text(&out.stderr).contains("sample data"),
+        "the demo says what it runs over: {}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn hunt_over_generated_data_in_every_format() {
+    let dir = tempdir();
+    let gen = rmmhunt(
+        dir.path(),
+        &[
+            "generate",
+            "--rows",
+            "300",
+            "--seed",
+            "5",
+            "--now",
+            "2026-11-25T12:00:00Z",
+            "--out",
+            "DeviceNetworkEvents.jsonl",
+        ],
+        "",
+    );
+    assert_eq!(gen.status.code(), Some(0), "stderr: {}", text(&gen.stderr));
+    let base = [
+        "hunt",
+        "--data",
+        "DeviceNetworkEvents.jsonl",
+        "--now",
+        "2026-11-25T12:00:00Z",
+    ];
+    let run = |extra: &[&str]| {
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        let out = rmmhunt(dir.path(), &args, "");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}\nstderr: {}",
+            text(&out.stderr)
+        );
+        out
+    };
+
+    // --data without --exclusions: nothing is excluded.
+    let plain = json(&run(&["--format", "json"]));
+    assert_eq!(
+        plain["rules"][0]["excluded"],
+        serde_json::json!({}),
+        "{plain}"
+    );
+    let all = plain["rules"][0]["findings"]["rows"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0);
+
+    let excl = json(&run(&[
+        "--format",
+        "json",
+        "--exclusions",
+        &format!("{}/examples/exclusions.yaml", env!("CARGO_MANIFEST_DIR")),
+    ]));
+    let kept = excl["rules"][0]["findings"]["rows"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0);
+    let removed: u64 = excl["rules"][0]["excluded"]
+        .as_object()
+        .map(|m| m.values().filter_map(|v| v.as_u64()).sum())
+        .unwrap_or(0);
+    assert!(
+        kept > 0 && removed > 0 && kept < all,
+        "all {all}, kept {kept}, removed {removed}"
+    );
+
+    let jsonl = text(&run(&["--format", "jsonl"]).stdout);
+    assert_eq!(jsonl.lines().count(), all, "one line per finding:\n{jsonl}");
+    for line in jsonl.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert_eq!(v["rule_id"], SEED_RULE, "{line}");
+        assert!(v["DeviceId"].is_string(), "{line}");
+    }
+
+    let csv = text(&run(&["--format", "csv"]).stdout);
+    assert_eq!(
+        csv.lines().count(),
+        all + 1,
+        "header + one row per finding:\n{csv}"
+    );
+    assert!(
+        csv.starts_with("RuleId,RuleName,DeviceId,DeviceName,RemoteUrl,"),
+        "{csv}"
+    );
+}
+
+#[test]
+fn hunt_exit_codes() {
+    let dir = tempdir();
+    write(dir.path(), "Other.jsonl", "{\"x\": 1}\n");
+    write(
+        dir.path(),
+        "bad-exclusions.yaml",
+        "exclusions:\n  - name: a\n    reason: r\n    when:\n      RemoteIP: { cidr: [10.0.0.0/99] }\n",
+    );
+    let rules = copy_seed_rule(dir.path());
+    write(&rules, "broken.yaml", "id: 11111111-2222-3333-4444-555555555555\nname: broken\ndescription: d\nquery: |\n  DeviceNetworkEvents\n  | where NoSuchColumn == 1\n");
+    let rules = rules.display().to_string();
+    for (args, code, stderr_has) in [
+        (
+            &["hunt", "--fail-on-findings", "--format", "json"][..],
+            1,
+            "",
+        ),
+        (
+            &["hunt", "--exclusions", "bad-exclusions.yaml"][..],
+            2,
+            "bad-exclusions.yaml:5:",
+        ),
+        (
+            &["hunt", "--exclusions", "missing.yaml"][..],
+            2,
+            "missing.yaml",
+        ),
+        (&["hunt", "--rule", "no-such-rule"][..], 2, "no-such-rule"),
+        (&["hunt", "--rules", &rules][..], 2, "broken.yaml:6:11"),
+        (
+            &["hunt", "--rules", "no-such-folder"][..],
+            2,
+            "no-such-folder",
+        ),
+        (&["hunt", "--source", "defender"][..], 2, "not available"),
+        (&["hunt", "--incidents"][..], 2, "not available"),
+        (&["hunt", "--lookback", "soon"][..], 2, "timespan"),
+        (&["hunt", "--now", "tomorrow"][..], 2, "RFC 3339"),
+        (&["hunt", "--data", "missing.jsonl"][..], 2, "missing.jsonl"),
+        // the seed rule needs DeviceNetworkEvents, which this data lacks: a run-time failure
+        (
+            &["hunt", "--data", "Other.jsonl", "--format", "json"][..],
+            3,
+            SEED_RULE,
+        ),
+    ] {
+        let out = rmmhunt(dir.path(), args, "");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}\nstderr: {stderr}");
+        assert!(
+            stderr.contains(stderr_has),
+            "{args:?}: want {stderr_has:?} in:\n{stderr}"
+        );
+        if code == 2 {
+            assert!(
+                out.stdout.is_empty(),
+                "{args:?}: nothing runs on a usage error: {}",
+                text(&out.stdout)
+            );
+        }
+    }
+}
+
+#[test]
+fn hunt_reports_a_failed_rule_and_still_prints_the_others() {
+    let dir = tempdir();
+    write(dir.path(), "Other.jsonl", "{\"x\": 1}\n");
+    let out = rmmhunt(
+        dir.path(),
+        &["hunt", "--data", "Other.jsonl", "--format", "json"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(3), "stderr: {}", text(&out.stderr));
+    let j = json(&out);
+    assert!(
+        j["rules"][0]["error"].is_string(),
+        "the failure is in the report: {j}"
+    );
+}
+
+#[test]
+fn rules_validate_exit_codes_and_places() {
+    let dir = tempdir();
+    let rules = copy_seed_rule(dir.path());
+    let good = rmmhunt(dir.path(), &["rules", "validate", "rules"], "");
+    assert_eq!(good.status.code(), Some(0), "{}", text(&good.stdout));
+    assert!(
+        text(&good.stdout).contains("1 loaded"),
+        "{}",
+        text(&good.stdout)
+    );
+
+    let builtin = rmmhunt(dir.path(), &["rules", "validate"], "");
+    assert_eq!(builtin.status.code(), Some(0), "{}", text(&builtin.stdout));
+
+    write(&rules, "broken.yaml", "id: 11111111-2222-3333-4444-555555555555\nname: broken\ndescription: d\nquery: |\n  DeviceNetworkEvents\n  | where NoSuchColumn == 1\n");
+    let bad = rmmhunt(dir.path(), &["rules", "validate", "rules"], "");
+    let stdout = text(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("broken.yaml:6:11: error[KQL101]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("^^^^^^^^^^^^"),
+        "a caret under the column: {stdout}"
+    );
+    assert!(stdout.contains("1 failed"), "{stdout}");
+
+    let missing = rmmhunt(dir.path(), &["rules", "validate", "nowhere"], "");
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing.stderr));
+}
+
+#[test]
+fn generate_is_deterministic() {
+    let dir = tempdir();
+    let args = [
+        "generate",
+        "--rows",
+        "50",
+        "--seed",
+        "9",
+        "--now",
+        "2024-05-01T00:00:00Z",
+        "--format",
+        "csv",
+    ];
+    let a = rmmhunt(dir.path(), &args, "");
+    let b = rmmhunt(dir.path(), &args, "");
+    assert_eq!(a.status.code(), Some(0), "{}", text(&a.stderr));
+    assert_eq!(a.stdout, b.stdout, "same seed, same bytes");
+    let csv = text(&a.stdout);
+    assert!(
+        csv.starts_with("Timestamp,DeviceId,DeviceName,"),
+        "{}",
+        &csv[..csv.len().min(200)]
+    );
+    assert_eq!(csv.lines().count(), 51, "header + 50 rows");
+}

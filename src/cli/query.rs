@@ -45,6 +45,9 @@ pub struct QueryArgs {
 pub fn run(args: QueryArgs) -> anyhow::Result<ExitCode> {
     // Open the data first: a wrong path fails before waiting on stdin.
     let catalog = FileCatalog::open(&args.data)?;
+    if std::io::stdin().is_terminal() {
+        eprintln!("rmmhunt: reading the query from stdin; end it with Ctrl-D");
+    }
     let mut text = String::new();
     std::io::stdin()
         .read_to_string(&mut text)

@@ -71,6 +71,11 @@ fn semantic_errors_have_codes_and_spans() {
         ("T | project a, a", "KQL108", "a"),
         ("T | where a matches regex '('", "KQL111", "'('"),
         ("let n = 5; n | count", "KQL110", "n"),
+        ("T | summarize count() by d", "KQL105", "d"),
+        ("T | where s between ('a' .. 'b')", "KQL103", "between"),
+        ("T | extend c = count()", "KQL102", "count"),
+        ("T | summarize nosuchagg(x)", "KQL102", "nosuchagg"),
+        ("T | join (T) on nope", "KQL101", "nope"),
     ];
     let cat = catalog();
     for (q, code, under) in cases {
@@ -88,6 +93,21 @@ fn semantic_errors_have_codes_and_spans() {
             "{q:?}: span covers {got:?}, expected {under:?}"
         );
     }
+}
+
+#[test]
+fn operators_after_bag_unpack_are_checked_at_run_time() {
+    // The columns bag_unpack makes depend on the data, so what follows it is
+    // planned once the data is known; its errors keep their spans.
+    let q = "T | evaluate bag_unpack(d) | where nope > 1";
+    let err = run(q, &catalog()).expect_err(q);
+    let d = &err.diagnostics().0[0];
+    assert_eq!(d.code, "KQL206", "{err}");
+    assert_eq!(
+        d.span().and_then(|s| q.get(s.range())),
+        Some("nope"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -506,4 +526,56 @@ fn adhoc() {
         Ok(t) => println!("{}", kql::output::table_to_json(&t)),
         Err(e) => println!("{}", e.diagnostics().render_plain("query", &q)),
     }
+}
+
+#[test]
+fn window_functions_run_over_serialized_rows() {
+    let q = "datatable(k:string, v:long)['a',1,'a',2,'b',3,'b',4] | sort by k asc, v asc \
+             | extend rn = row_number(), rr = row_number(1, k != prev(k)), cs = row_cumsum(v), \
+             csr = row_cumsum(v, k != prev(k)), p = prev(v), n = next(v, 1, -1)";
+    let t = run(q, &MemoryCatalog::new()).unwrap_or_else(|e| panic!("{q}: {e}"));
+    let got: Vec<Vec<Option<i64>>> = t
+        .rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .skip(1)
+                .map(|v| match v {
+                    Value::Long(i) => Some(*i),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect();
+    let want = vec![
+        vec![Some(1), Some(1), Some(1), Some(1), Some(1), None, Some(2)],
+        vec![
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(3),
+            Some(3),
+            Some(1),
+            Some(3),
+        ],
+        vec![
+            Some(3),
+            Some(3),
+            Some(1),
+            Some(6),
+            Some(3),
+            Some(2),
+            Some(4),
+        ],
+        vec![
+            Some(4),
+            Some(4),
+            Some(2),
+            Some(10),
+            Some(7),
+            Some(3),
+            Some(-1),
+        ],
+    ];
+    assert_eq!(got, want, "{q}");
 }

@@ -690,6 +690,32 @@ fn expression_shapes() {
             ..
         }
     ));
+    // Kusto's levels (checked with Kusto.Language): equality < relational <
+    // string operators; `in`/`between` take a relational left side.
+    let e = print_expr("a == b < c");
+    assert!(
+        matches!(&e.kind, ExprKind::Binary { op: BinaryOp::Eq, right, .. } if matches!(right.kind, ExprKind::Binary { op: BinaryOp::Lt, .. })),
+        "{e:?}"
+    );
+    let e = print_expr("1 < 2 has 'a'");
+    assert!(
+        matches!(&e.kind, ExprKind::Binary { op: BinaryOp::Lt, right, .. } if matches!(right.kind, ExprKind::Binary { op: BinaryOp::Has, .. })),
+        "{e:?}"
+    );
+    let e = print_expr("1 < 2 in (true)");
+    assert!(
+        matches!(&e.kind, ExprKind::List { expr, .. } if matches!(expr.kind, ExprKind::Binary { op: BinaryOp::Lt, .. })),
+        "{e:?}"
+    );
+    let e = print_expr("a < b == c");
+    assert!(
+        matches!(&e.kind, ExprKind::Binary { op: BinaryOp::Eq, left, .. } if matches!(left.kind, ExprKind::Binary { op: BinaryOp::Lt, .. })),
+        "{e:?}"
+    );
+    assert_eq!(
+        parse_ok("print x = (a == b) < c, y = a has (b < c)").to_string(),
+        "print x = (a == b) < c, y = a has (b < c)"
+    );
     let e = print_expr("1 - 2 - 3");
     assert!(
         matches!(&e.kind, ExprKind::Binary { op: BinaryOp::Sub, left, .. } if matches!(left.kind, ExprKind::Binary { .. }))
@@ -960,6 +986,12 @@ fn syntax_errors_name_the_place_and_what_was_expected() {
             (1, 13),
             "expected ')', found end of query",
         ),
+        (
+            "externaldata(a:string)[@'https://x']",
+            "KQL014",
+            (1, 1),
+            "not supported",
+        ),
         ("", "KQL010", (1, 1), "empty query"),
         ("// only a comment\n", "KQL010", (1, 1), "empty query"),
         (
@@ -974,6 +1006,19 @@ fn syntax_errors_name_the_place_and_what_was_expected() {
         let (c, at, m) = &errs[0];
         assert_eq!((*c, *at), (*code, *pos), "{text:?}: {errs:?}");
         assert!(m.contains(msg), "{text:?}: message {m:?} lacks {msg:?}");
+    }
+}
+
+#[test]
+fn common_slips_get_a_help_line() {
+    for (text, help) in [
+        ("T where a > 1", "add '|' before 'where'"),
+        ("T | where a = 1", "use '=='"),
+        ("T | take 1 count", "add '|' before 'count'"),
+    ] {
+        let err = parse_query(text, &Limits::default()).expect_err(text);
+        let h = err.0[0].help.clone().unwrap_or_default();
+        assert!(h.contains(help), "{text}: help {h:?}");
     }
 }
 

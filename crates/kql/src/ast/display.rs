@@ -18,10 +18,7 @@ use crate::token::is_keyword;
 
 /// Precedence of postfix expressions and atoms.
 const ATOM: u8 = 100;
-/// Precedence of unary operators (and negative numeric literals).
-const UNARY: u8 = 7;
-/// Precedence of comparisons, list operators and `between`.
-const CMP: u8 = 3;
+use crate::token::{binding, CMP_BINDING as CMP, UNARY_BINDING as UNARY};
 
 fn is_plain_word(s: &str) -> bool {
     let mut chars = s.chars();
@@ -189,10 +186,33 @@ fn comma_list<T: Display>(f: &mut Formatter<'_>, items: &[T]) -> fmt::Result {
     Ok(())
 }
 
+/// An expression whose pipeline (if it is one) is printed on one line
+/// (`T | where x | count`): used inside parentheses and argument lists.
+struct Inline<'a>(&'a Expr);
+
+impl Display for Inline<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match &self.0.kind {
+            ExprKind::Pipe { input, op } => write!(f, "{} | {op}", Inline(input)),
+            _ => self.0.fmt(f),
+        }
+    }
+}
+
+fn inline_list(f: &mut Formatter<'_>, items: &[Expr]) -> fmt::Result {
+    for (i, it) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        Inline(it).fmt(f)?;
+    }
+    Ok(())
+}
+
 /// The binding strength of an expression as printed.
 fn prec(e: &Expr) -> u8 {
     match &e.kind {
-        ExprKind::Binary { op, .. } => op.precedence(),
+        ExprKind::Binary { op, .. } => binding(*op),
         ExprKind::List { .. } | ExprKind::Between { .. } => CMP,
         ExprKind::Unary { .. } => UNARY,
         ExprKind::Literal(l) if is_negative_number(l) => UNARY,
@@ -254,12 +274,12 @@ impl Display for Expr {
                 }
             }
             ExprKind::Binary { op, left, right } => {
-                let p = op.precedence();
+                let p = binding(*op);
                 write!(f, "{} {} {}", At(left, p), op.text(), At(right, p + 1))
             }
             ExprKind::List { op, expr, items } => {
                 write!(f, "{} {} (", At(expr, CMP), op.text())?;
-                comma_list(f, items)?;
+                inline_list(f, items)?;
                 f.write_char(')')
             }
             ExprKind::Between {
@@ -273,7 +293,7 @@ impl Display for Expr {
             }
             ExprKind::Call { name, args } => {
                 write!(f, "{}(", name.name)?;
-                comma_list(f, args)?;
+                inline_list(f, args)?;
                 f.write_char(')')
             }
             ExprKind::Star => f.write_char('*'),
@@ -299,7 +319,7 @@ impl Display for Expr {
                 write!(f, "range {name} from {from} to {to} step {step}")
             }
             ExprKind::Union(u) => u.fmt(f),
-            ExprKind::Paren(inner) => write!(f, "({inner})"),
+            ExprKind::Paren(inner) => write!(f, "({})", Inline(inner)),
         }
     }
 }
@@ -505,13 +525,13 @@ impl Display for Operator {
             }
             OperatorKind::Evaluate { plugin, args } => {
                 write!(f, "evaluate {plugin}(")?;
-                comma_list(f, args)?;
+                inline_list(f, args)?;
                 f.write_char(')')
             }
             OperatorKind::As(name) => write!(f, "as {name}"),
             OperatorKind::Invoke { function, args } => {
                 write!(f, "invoke {function}(")?;
-                comma_list(f, args)?;
+                inline_list(f, args)?;
                 f.write_char(')')
             }
             OperatorKind::GetSchema => f.write_str("getschema"),

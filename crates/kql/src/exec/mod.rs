@@ -21,7 +21,8 @@ use crate::span::Span;
 use crate::table::{Catalog, ScanRequest, Table};
 use crate::value::{Row, Value};
 use crate::EvalContext;
-use eval::{Env, SubValue};
+use eval::Env;
+pub(crate) use eval::SubValue;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -81,13 +82,25 @@ pub(crate) fn eval_const(e: &PExpr) -> Result<Value, EvalError> {
 
 /// Runs a plan.
 pub fn execute(plan: &Plan, catalog: &dyn Catalog, ctx: &EvalContext) -> Result<Table, EvalError> {
+    execute_with(plan, catalog, ctx, Vec::new())
+}
+
+/// Runs a plan whose subquery ids continue after `inherited` (plans made
+/// at run time by `bag_unpack`).
+pub(crate) fn execute_with(
+    plan: &Plan,
+    catalog: &dyn Catalog,
+    ctx: &EvalContext,
+    inherited: Vec<SubValue>,
+) -> Result<Table, EvalError> {
     let mut ex = Exec {
         catalog,
         ctx,
-        subs: Vec::new(),
+        subs: inherited,
         lists: (0..plan.list_caches).map(|_| OnceLock::new()).collect(),
         materialized: Mutex::new(HashMap::new()),
         materialized_base: plan.materialized,
+        list_base: plan.list_caches,
     };
     for s in &plan.subqueries {
         let rows = ex.collect(&s.node, Some(s.span))?;
@@ -126,6 +139,7 @@ pub(crate) struct Exec<'a> {
     lists: Vec<OnceLock<Result<Arc<ListMatcher>, String>>>,
     materialized: Mutex<HashMap<usize, Arc<Vec<Row>>>>,
     materialized_base: usize,
+    list_base: usize,
 }
 
 /// Rough heap + inline size of a value, for the memory budget.
@@ -161,6 +175,7 @@ impl<'a> Exec<'a> {
             subs: &self.subs,
             lists: &self.lists,
             window: None,
+            state: None,
         }
     }
 
@@ -277,10 +292,12 @@ impl<'a> Exec<'a> {
                 window: true,
             } => {
                 let rows = self.collect(input, None)?;
+                let state = std::cell::RefCell::new(HashMap::new());
                 let base = self.env();
                 for i in 0..rows.len() {
                     let env = Env {
                         window: Some((&rows, i)),
+                        state: Some(&state),
                         ..base
                     };
                     let Some(r) = rows.get(i) else { break };

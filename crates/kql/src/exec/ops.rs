@@ -300,7 +300,9 @@ impl Exec<'_> {
                 }
             }
             rows_seen += 1;
-            if rows_seen % MEMORY_CHECK_EVERY == 0 {
+            // Summing every group's estimate is O(groups): do it less often
+            // as the number of groups grows.
+            if rows_seen % MEMORY_CHECK_EVERY.max(groups.len()) == 0 {
                 let acc_bytes: usize = groups
                     .iter()
                     .map(|(_, accs)| accs.iter().map(|a| a.memory() + 16).sum::<usize>())
@@ -693,24 +695,23 @@ impl Exec<'_> {
         let input = Node::Values {
             rows: Arc::new(out_rows),
         };
-        let plan = crate::plan::plan_rest(
-            &spec.rest,
-            &spec.scope,
-            input,
-            schema,
-            self.catalog,
-            self.materialized_base,
-        )
-        .map_err(|d| {
-            let first = d.0.first();
-            EvalError::new(
-                codes::PLAN,
-                first
-                    .map(|x| x.message.clone())
-                    .unwrap_or_else(|| "cannot plan the query".into()),
-                first.and_then(|x| x.span()),
-            )
-        })?;
-        super::execute(&plan, self.catalog, self.ctx)
+        let bases = crate::plan::RestBases {
+            materialized: self.materialized_base,
+            subqueries: self.subs.len(),
+            list_caches: self.list_base,
+        };
+        let plan =
+            crate::plan::plan_rest(&spec.rest, &spec.scope, input, schema, self.catalog, bases)
+                .map_err(|d| {
+                    let first = d.0.first();
+                    EvalError::new(
+                        codes::PLAN,
+                        first
+                            .map(|x| x.message.clone())
+                            .unwrap_or_else(|| "cannot plan the query".into()),
+                        first.and_then(|x| x.span()),
+                    )
+                })?;
+        super::execute_with(&plan, self.catalog, self.ctx, self.subs.clone())
     }
 }

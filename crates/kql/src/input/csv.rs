@@ -93,7 +93,17 @@ impl FieldSplitter {
 
 /// Number of `"` bytes (for record framing).
 pub(crate) fn quotes(b: &[u8]) -> usize {
-    b.iter().filter(|&&c| c == b'"').count()
+    // Per-chunk u8 sums vectorize well (a plain filter().count() does not).
+    let mut n = 0usize;
+    let mut chunks = b.chunks_exact(128);
+    for c in &mut chunks {
+        n += usize::from(
+            c.iter()
+                .map(|&x| u8::from(x == b'"'))
+                .fold(0u8, u8::wrapping_add),
+        );
+    }
+    n + chunks.remainder().iter().filter(|&&c| c == b'"').count()
 }
 
 /// Strips a trailing `\r`.
@@ -178,6 +188,17 @@ mod tests {
                 "record {rec:?}"
             );
         }
+    }
+
+    #[test]
+    fn counts_quotes() {
+        for len in [0usize, 1, 127, 128, 129, 1000] {
+            let text: Vec<u8> = (0..len)
+                .map(|i| if i % 3 == 0 { b'"' } else { b'a' })
+                .collect();
+            assert_eq!(quotes(&text), len.div_ceil(3), "length {len}");
+        }
+        assert_eq!(quotes(&[b'"'; 300]), 300);
     }
 
     #[test]

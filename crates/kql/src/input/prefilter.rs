@@ -10,7 +10,7 @@
 //! - case-insensitive matching in Kusto uses Unicode case mapping, under
 //!   which some non-ASCII letters match ASCII `k`, `s` and `i` (KELVIN SIGN,
 //!   LONG S, dotless/dotted I); when a needle contains one of those letters,
-//!   rows with non-ASCII bytes are never skipped.
+//!   rows holding one of those four characters are never skipped.
 //!
 //! This module holds no I/O.
 
@@ -37,7 +37,14 @@ impl CompiledPrefilter {
     pub(crate) fn new(p: &Prefilter, syntax: RawSyntax) -> Option<CompiledPrefilter> {
         let mut sets = Vec::new();
         let mut guard_non_ascii = false;
-        for alts in &p.required {
+        // Most selective first (a guess: fewer, longer alternatives), so
+        // most rows are rejected by the first, cheapest search.
+        let mut order: Vec<&Vec<String>> = p.required.iter().collect();
+        order.sort_by_key(|alts| {
+            let shortest = alts.iter().map(String::len).min().unwrap_or(0);
+            (alts.len(), std::cmp::Reverse(shortest))
+        });
+        for alts in order {
             if alts.is_empty() || !alts.iter().all(|a| usable(a, syntax)) {
                 continue;
             }
@@ -68,11 +75,25 @@ impl CompiledPrefilter {
     /// False only when the row certainly fails the filter. `raw` must be
     /// text whose string contents appear verbatim (see module docs).
     pub(crate) fn may_match(&self, raw: &[u8]) -> bool {
-        if self.guard_non_ascii && !raw.is_ascii() {
+        if self.guard_non_ascii && has_ascii_case_variant(raw) {
             return true;
         }
         self.sets.iter().all(|ac| ac.is_match(raw))
     }
+}
+
+/// True when `raw` holds a non-ASCII letter that some Unicode case mapping
+/// turns into ASCII `k`, `s` or `i`: U+212A KELVIN SIGN (E2 84 AA),
+/// U+017F LONG S (C5 BF), U+0130/U+0131 dotted/dotless I (C4 B0, C4 B1).
+fn has_ascii_case_variant(raw: &[u8]) -> bool {
+    memchr::memchr3_iter(0xC4, 0xC5, 0xE2, raw).any(|i| {
+        let next = |k: usize| raw.get(i + k).copied();
+        match raw.get(i) {
+            Some(0xC4) => matches!(next(1), Some(0xB0 | 0xB1)),
+            Some(0xC5) => next(1) == Some(0xBF),
+            _ => next(1) == Some(0x84) && next(2) == Some(0xAA),
+        }
+    })
 }
 
 fn usable(needle: &str, syntax: RawSyntax) -> bool {
@@ -131,8 +152,12 @@ mod tests {
             (r#"{"u":"gw.zohoassist.com"}"#, true),
             (r#"{"u":"example.com","c":"Zoho"}"#, false),
             (r#"{"u":"assist.zoho.eu","c":"Zoho"}"#, false),
-            // non-ASCII with needle letters k/s/i: never skipped
+            // non-ASCII letters that case-map to k/s/i: never skipped
             (r#"{"u":"ſ"}"#, true),
+            ("{\"u\":\"\u{212A}\"}", true),
+            ("{\"u\":\"\u{131}\"}", true),
+            // other non-ASCII text is no reason to decode
+            (r#"{"u":"Microsoft® Windows®","c":"Zoho"}"#, false),
         ];
         for (raw, want) in cases {
             assert_eq!(c.may_match(raw.as_bytes()), *want, "raw {raw}");

@@ -244,6 +244,23 @@ impl<'a> Parser<'a> {
         Failed
     }
 
+    /// Adds a `help:` to the last diagnostic for two common slips: a
+    /// tabular operator without `|` before it, and `=` used to compare.
+    fn add_hint(&mut self) {
+        let help = match (self.peek(), self.word_at(0)) {
+            (_, Some(w)) if operator::OPERATORS.contains(&w) => format!("add '|' before '{w}'"),
+            (TokenKind::Assign, _) => {
+                "use '==' to compare values ('=' only names a column)".to_string()
+            }
+            _ => return,
+        };
+        if let Some(d) = self.diags.last_mut() {
+            if d.help.is_none() {
+                d.help = Some(help);
+            }
+        }
+    }
+
     fn error_at(&mut self, code: &'static str, msg: impl Into<String>, span: Span) -> Failed {
         self.push_diag(Diagnostic::error(code, msg, span));
         Failed
@@ -347,6 +364,7 @@ impl<'a> Parser<'a> {
                         "';' or end of query"
                     };
                     self.error_expected(what);
+                    self.add_hint();
                     let before = self.pos;
                     self.recover(false);
                     if self.pos == before {

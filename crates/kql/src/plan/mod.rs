@@ -319,9 +319,15 @@ pub enum PExpr {
     },
     /// Cast to a type (used for typed nulls and coercions).
     Cast(Box<PExpr>, Type),
-    /// `row_number(start)`.
+    /// `row_number(start [, restart])`.
     RowNumber {
         start: i64,
+        restart: Option<Box<PExpr>>,
+    },
+    /// `row_cumsum(term [, restart])`.
+    RowCumsum {
+        term: Box<PExpr>,
+        restart: Option<Box<PExpr>>,
     },
     /// `prev(e, offset, default)` / `next(...)` (`forward`).
     Prev {
@@ -350,11 +356,18 @@ impl PExpr {
     /// Calls `f` on every direct child expression.
     pub fn for_each_child(&self, f: &mut dyn FnMut(&PExpr)) {
         match self {
-            PExpr::Const(_)
-            | PExpr::Col(_)
-            | PExpr::Now
-            | PExpr::Sub(_)
-            | PExpr::RowNumber { .. } => {}
+            PExpr::Const(_) | PExpr::Col(_) | PExpr::Now | PExpr::Sub(_) => {}
+            PExpr::RowNumber { restart, .. } => {
+                if let Some(r) = restart {
+                    f(r)
+                }
+            }
+            PExpr::RowCumsum { term, restart } => {
+                f(term);
+                if let Some(r) = restart {
+                    f(r)
+                }
+            }
             PExpr::Neg(e, _)
             | PExpr::StrMatch { e, .. }
             | PExpr::Regex { e, .. }
@@ -402,7 +415,7 @@ impl PExpr {
     pub fn depends_on_row(&self) -> bool {
         let mut dep = matches!(
             self,
-            PExpr::Col(_) | PExpr::RowNumber { .. } | PExpr::Prev { .. }
+            PExpr::Col(_) | PExpr::RowNumber { .. } | PExpr::RowCumsum { .. } | PExpr::Prev { .. }
         );
         if !dep {
             self.for_each_child(&mut |c| dep |= c.depends_on_row());
@@ -412,7 +425,10 @@ impl PExpr {
 
     /// Whether the expression uses row_number/prev/next.
     pub fn uses_window(&self) -> bool {
-        let mut w = matches!(self, PExpr::RowNumber { .. } | PExpr::Prev { .. });
+        let mut w = matches!(
+            self,
+            PExpr::RowNumber { .. } | PExpr::RowCumsum { .. } | PExpr::Prev { .. }
+        );
         if !w {
             self.for_each_child(&mut |c| w |= c.uses_window());
         }
@@ -462,11 +478,13 @@ pub(crate) fn plan_rest(
     input: Node,
     schema: Schema,
     catalog: &dyn Catalog,
-    materialized_base: usize,
+    bases: RestBases,
 ) -> Result<Plan, Diagnostics> {
     let mut p = Planner::new(catalog);
     p.scope = scope.clone();
-    p.materialized = materialized_base;
+    p.materialized = bases.materialized;
+    p.sub_base = bases.subqueries;
+    p.list_caches = bases.list_caches;
     let mut cur = Some((input, schema));
     for op in rest {
         cur = match cur {
@@ -490,6 +508,16 @@ pub(crate) fn plan_rest(
     }
 }
 
+/// Id bases for a plan made at run time (the operators after
+/// `bag_unpack`): its ids continue the parent plan's, so expressions bound
+/// in the parent scope keep referring to the parent's subquery results.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RestBases {
+    pub materialized: usize,
+    pub subqueries: usize,
+    pub list_caches: usize,
+}
+
 /// Planning state: the scope, collected diagnostics, subqueries.
 pub(crate) struct Planner<'c> {
     pub(crate) catalog: &'c dyn Catalog,
@@ -498,6 +526,8 @@ pub(crate) struct Planner<'c> {
     pub(crate) subqueries: Vec<Subquery>,
     pub(crate) list_caches: usize,
     pub(crate) materialized: usize,
+    /// Id of the first subquery of this planner.
+    pub(crate) sub_base: usize,
     /// Function-call nesting (guards runaway recursion).
     pub(crate) depth: usize,
 }
@@ -517,6 +547,7 @@ impl<'c> Planner<'c> {
             subqueries: Vec::new(),
             list_caches: 0,
             materialized: 0,
+            sub_base: 0,
             depth: 0,
         }
     }
@@ -533,6 +564,6 @@ impl<'c> Planner<'c> {
 
     pub(crate) fn add_subquery(&mut self, node: Node, kind: SubqueryKind, span: Span) -> usize {
         self.subqueries.push(Subquery { node, kind, span });
-        self.subqueries.len() - 1
+        self.sub_base + self.subqueries.len() - 1
     }
 }

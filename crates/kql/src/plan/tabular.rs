@@ -906,6 +906,15 @@ impl Planner<'_> {
                 failed = true;
                 continue;
             }
+            if t == Type::Dynamic {
+                self.error(
+                    codes::EXPECTED_TYPE,
+                    format!("summarize cannot group by the dynamic value '{name}': convert it first (tostring(), tolong()...)"),
+                    it.expr.span,
+                );
+                failed = true;
+                continue;
+            }
             if let ExprKind::Name(id) = &it.expr.kind {
                 by_names.push(id.name.clone());
             }
@@ -1630,7 +1639,11 @@ impl Planner<'_> {
                 }
                 ParsePart::Column(decl) => {
                     group += 1;
+                    let last = matches!(p.pattern.last(), Some(ParsePart::Column(d)) if std::ptr::eq(d, decl));
                     re.push_str(match decl.ty {
+                        // Unanchored regex mode: a trailing string column
+                        // takes the rest of the text.
+                        Type::String if last && kind == ParseKind::Regex => "(.*)",
                         Type::Int | Type::Long => r"(-?\d+)",
                         Type::Real => r"(-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)",
                         _ => "(.*?)",

@@ -527,3 +527,55 @@ fn adhoc() {
         Err(e) => println!("{}", e.diagnostics().render_plain("query", &q)),
     }
 }
+
+#[test]
+fn window_functions_run_over_serialized_rows() {
+    let q = "datatable(k:string, v:long)['a',1,'a',2,'b',3,'b',4] | sort by k asc, v asc \
+             | extend rn = row_number(), rr = row_number(1, k != prev(k)), cs = row_cumsum(v), \
+             csr = row_cumsum(v, k != prev(k)), p = prev(v), n = next(v, 1, -1)";
+    let t = run(q, &MemoryCatalog::new()).unwrap_or_else(|e| panic!("{q}: {e}"));
+    let got: Vec<Vec<Option<i64>>> = t
+        .rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .skip(1)
+                .map(|v| match v {
+                    Value::Long(i) => Some(*i),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect();
+    let want = vec![
+        vec![Some(1), Some(1), Some(1), Some(1), Some(1), None, Some(2)],
+        vec![
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(3),
+            Some(3),
+            Some(1),
+            Some(3),
+        ],
+        vec![
+            Some(3),
+            Some(3),
+            Some(1),
+            Some(6),
+            Some(3),
+            Some(2),
+            Some(4),
+        ],
+        vec![
+            Some(4),
+            Some(4),
+            Some(2),
+            Some(10),
+            Some(7),
+            Some(3),
+            Some(-1),
+        ],
+    ];
+    assert_eq!(got, want, "{q}");
+}

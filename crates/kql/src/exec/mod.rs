@@ -175,6 +175,7 @@ impl<'a> Exec<'a> {
             subs: &self.subs,
             lists: &self.lists,
             window: None,
+            state: None,
         }
     }
 
@@ -291,10 +292,12 @@ impl<'a> Exec<'a> {
                 window: true,
             } => {
                 let rows = self.collect(input, None)?;
+                let state = std::cell::RefCell::new(HashMap::new());
                 let base = self.env();
                 for i in 0..rows.len() {
                     let env = Env {
                         window: Some((&rows, i)),
+                        state: Some(&state),
                         ..base
                     };
                     let Some(r) = rows.get(i) else { break };

@@ -319,9 +319,15 @@ pub enum PExpr {
     },
     /// Cast to a type (used for typed nulls and coercions).
     Cast(Box<PExpr>, Type),
-    /// `row_number(start)`.
+    /// `row_number(start [, restart])`.
     RowNumber {
         start: i64,
+        restart: Option<Box<PExpr>>,
+    },
+    /// `row_cumsum(term [, restart])`.
+    RowCumsum {
+        term: Box<PExpr>,
+        restart: Option<Box<PExpr>>,
     },
     /// `prev(e, offset, default)` / `next(...)` (`forward`).
     Prev {
@@ -350,11 +356,18 @@ impl PExpr {
     /// Calls `f` on every direct child expression.
     pub fn for_each_child(&self, f: &mut dyn FnMut(&PExpr)) {
         match self {
-            PExpr::Const(_)
-            | PExpr::Col(_)
-            | PExpr::Now
-            | PExpr::Sub(_)
-            | PExpr::RowNumber { .. } => {}
+            PExpr::Const(_) | PExpr::Col(_) | PExpr::Now | PExpr::Sub(_) => {}
+            PExpr::RowNumber { restart, .. } => {
+                if let Some(r) = restart {
+                    f(r)
+                }
+            }
+            PExpr::RowCumsum { term, restart } => {
+                f(term);
+                if let Some(r) = restart {
+                    f(r)
+                }
+            }
             PExpr::Neg(e, _)
             | PExpr::StrMatch { e, .. }
             | PExpr::Regex { e, .. }
@@ -402,7 +415,7 @@ impl PExpr {
     pub fn depends_on_row(&self) -> bool {
         let mut dep = matches!(
             self,
-            PExpr::Col(_) | PExpr::RowNumber { .. } | PExpr::Prev { .. }
+            PExpr::Col(_) | PExpr::RowNumber { .. } | PExpr::RowCumsum { .. } | PExpr::Prev { .. }
         );
         if !dep {
             self.for_each_child(&mut |c| dep |= c.depends_on_row());
@@ -412,7 +425,10 @@ impl PExpr {
 
     /// Whether the expression uses row_number/prev/next.
     pub fn uses_window(&self) -> bool {
-        let mut w = matches!(self, PExpr::RowNumber { .. } | PExpr::Prev { .. });
+        let mut w = matches!(
+            self,
+            PExpr::RowNumber { .. } | PExpr::RowCumsum { .. } | PExpr::Prev { .. }
+        );
         if !w {
             self.for_each_child(&mut |c| w |= c.uses_window());
         }

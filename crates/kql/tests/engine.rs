@@ -579,3 +579,24 @@ fn window_functions_run_over_serialized_rows() {
     ];
     assert_eq!(got, want, "{q}");
 }
+
+#[test]
+fn exponential_inlining_is_rejected_not_run() {
+    // Each let/function level doubles the plan; an offline engine must
+    // refuse such a query rather than exhaust memory.
+    let mut tab = String::from("let T0 = print x = 1;\n");
+    for i in 1..40 {
+        tab.push_str(&format!("let T{i} = T{} | union T{};\n", i - 1, i - 1));
+    }
+    tab.push_str("T39 | count");
+    let fun = format!(
+        "let f = (x:long) {{ x + x }};\nrange i from 1 to 2 step 1 | extend y = {}i{}",
+        "f(".repeat(40),
+        ")".repeat(40)
+    );
+    for q in [tab, fun] {
+        let parsed = kql::parse(&q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        let err = kql::plan(&parsed, &MemoryCatalog::new()).expect_err(&q);
+        assert_eq!(err.0[0].code, "KQL107", "{q}: {err}");
+    }
+}

@@ -804,6 +804,18 @@ impl Planner<'_> {
         let r = self.plan_body(lambda, span, cx);
         self.depth -= 1;
         self.scope = saved;
+        if let Ok(Called::Scalar(p, _)) = &r {
+            if p.size(super::MAX_PLAN_NODES + 1) > super::MAX_PLAN_NODES {
+                return Err(self.error(
+                    codes::UNSUPPORTED,
+                    format!(
+                        "the expression expands to more than {} nodes (nested function calls)",
+                        super::MAX_PLAN_NODES
+                    ),
+                    span,
+                ));
+            }
+        }
         r
     }
 

@@ -345,7 +345,58 @@ pub enum ListItem {
     Table(usize),
 }
 
+/// Most plan nodes / expression nodes a query may expand to (functions and
+/// tabular lets are inlined, so a short query can describe a huge plan).
+pub(crate) const MAX_PLAN_NODES: usize = 20_000;
+
+impl Node {
+    /// The direct inputs of this node.
+    pub fn inputs(&self) -> Vec<&Node> {
+        match self {
+            Node::Scan { .. } | Node::Values { .. } | Node::Print { .. } | Node::Range { .. } => {
+                vec![]
+            }
+            Node::Filter { input, .. }
+            | Node::Project { input, .. }
+            | Node::Summarize { input, .. }
+            | Node::Count { input }
+            | Node::Take { input, .. }
+            | Node::Sort { input, .. }
+            | Node::Distinct { input, .. }
+            | Node::Materialize { input, .. } => vec![&**input],
+            Node::Union { inputs, .. } => inputs.iter().map(|i| &i.node).collect(),
+            Node::Join(j) => vec![&j.left, &j.right],
+            Node::MvExpand(m) => vec![&m.input],
+            Node::Parse(p) => vec![&p.input],
+            Node::BagUnpack(b) => vec![&b.input],
+        }
+    }
+
+    /// Number of nodes in the tree, counting no further than `cap`.
+    pub(crate) fn size(&self, cap: usize) -> usize {
+        let mut n = 1;
+        for i in self.inputs() {
+            if n >= cap {
+                break;
+            }
+            n += i.size(cap - n);
+        }
+        n
+    }
+}
+
 impl PExpr {
+    /// Number of expression nodes, counting no further than `cap`.
+    pub(crate) fn size(&self, cap: usize) -> usize {
+        let mut n = 1;
+        self.for_each_child(&mut |c| {
+            if n < cap {
+                n += c.size(cap - n);
+            }
+        });
+        n
+    }
+
     pub fn as_const(&self) -> Option<&Value> {
         match self {
             PExpr::Const(v) => Some(v),

@@ -152,8 +152,24 @@ impl Planner<'_> {
         result
     }
 
-    /// Plans a tabular expression.
+    /// Plans a tabular expression (bounded in size: lets and functions are
+    /// inlined).
     pub(crate) fn plan_tabular(&mut self, e: &Expr) -> PResult<(Node, Schema)> {
+        let (n, s) = self.plan_tabular_inner(e)?;
+        if n.size(super::MAX_PLAN_NODES + 1) > super::MAX_PLAN_NODES {
+            return Err(self.error(
+                codes::UNSUPPORTED,
+                format!(
+                    "the query expands to more than {} operators (nested lets or functions used many times)",
+                    super::MAX_PLAN_NODES
+                ),
+                e.span,
+            ));
+        }
+        Ok((n, s))
+    }
+
+    fn plan_tabular_inner(&mut self, e: &Expr) -> PResult<(Node, Schema)> {
         match &e.kind {
             ExprKind::Pipe { input, op } => {
                 let (node, schema) = self.plan_tabular(input)?;

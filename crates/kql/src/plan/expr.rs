@@ -805,7 +805,9 @@ impl Planner<'_> {
         self.depth -= 1;
         self.scope = saved;
         if let Ok(Called::Scalar(p, _)) = &r {
-            if p.size(super::MAX_PLAN_NODES + 1) > super::MAX_PLAN_NODES {
+            if p.size(super::MAX_PLAN_NODES + 1) > super::MAX_PLAN_NODES
+                || p.depth(super::MAX_PLAN_DEPTH + 1) > super::MAX_PLAN_DEPTH
+            {
                 return Err(self.error(
                     codes::UNSUPPORTED,
                     format!(

@@ -1292,7 +1292,11 @@ impl Planner<'_> {
     ) -> PResult<(Node, Schema)> {
         let mut operands: Vec<(Node, Schema, String)> = Vec::new();
         if let Some((n, s)) = first {
-            operands.push((n, s, "union_arg0".to_string()));
+            let source = match &n {
+                Node::Scan { table, .. } => table.clone(),
+                _ => "union_arg0".to_string(),
+            };
+            operands.push((n, s, source));
         }
         let mut failed = false;
         for t in &u.tables {

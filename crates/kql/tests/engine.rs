@@ -579,3 +579,60 @@ fn window_functions_run_over_serialized_rows() {
     ];
     assert_eq!(got, want, "{q}");
 }
+
+#[test]
+fn exponential_inlining_is_rejected_not_run() {
+    // Each let/function level doubles the plan; an offline engine must
+    // refuse such a query rather than exhaust memory.
+    let mut tab = String::from("let T0 = print x = 1;\n");
+    for i in 1..40 {
+        tab.push_str(&format!("let T{i} = T{} | union T{};\n", i - 1, i - 1));
+    }
+    tab.push_str("T39 | count");
+    let fun = format!(
+        "let f = (x:long) {{ x + x }};\nrange i from 1 to 2 step 1 | extend y = {}i{}",
+        "f(".repeat(40),
+        ")".repeat(40)
+    );
+    for q in [tab, fun] {
+        let parsed = kql::parse(&q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        let err = kql::plan(&parsed, &MemoryCatalog::new()).expect_err(&q);
+        assert_eq!(err.0[0].code, "KQL107", "{q}: {err}");
+    }
+}
+
+#[test]
+#[ignore]
+fn adhoc_stages() {
+    let q = std::env::var("KQL_QUERY").unwrap_or_default();
+    let parsed = kql::parse(&q);
+    println!("parsed: {}", parsed.is_ok());
+    let Ok(parsed) = parsed else { return };
+    let plan = kql::plan(&parsed, &catalog());
+    println!("planned: {}", plan.is_ok());
+    let Ok(plan) = plan else { return };
+    let r = kql::run(&plan, &catalog(), &EvalContext::new(NOW));
+    println!("ran: {}", r.is_ok());
+}
+
+#[test]
+fn long_pipelines_run_or_are_rejected_without_overflow() {
+    // Runs on the test thread's small stack: planning and execution move to
+    // their own big-stack thread, streaming chains are applied in a loop.
+    for (op, n, ok) in [
+        ("where x > 0", 290, true),
+        ("sort by x", 290, true),
+        ("summarize count() by x", 290, true),
+        ("join (print x=1) on x", 290, true),
+        ("where x > 0", 3000, false),
+    ] {
+        let q = format!("print x=1{}", format!(" | {op}").repeat(n));
+        let r = run(&q, &MemoryCatalog::new());
+        assert_eq!(
+            r.is_ok(),
+            ok,
+            "{op} x{n}: {:?}",
+            r.err().map(|e| e.to_string())
+        );
+    }
+}

@@ -804,6 +804,20 @@ impl Planner<'_> {
         let r = self.plan_body(lambda, span, cx);
         self.depth -= 1;
         self.scope = saved;
+        if let Ok(Called::Scalar(p, _)) = &r {
+            if p.size(super::MAX_PLAN_NODES + 1) > super::MAX_PLAN_NODES
+                || p.depth(super::MAX_PLAN_DEPTH + 1) > super::MAX_PLAN_DEPTH
+            {
+                return Err(self.error(
+                    codes::UNSUPPORTED,
+                    format!(
+                        "the expression expands to more than {} nodes (nested function calls)",
+                        super::MAX_PLAN_NODES
+                    ),
+                    span,
+                ));
+            }
+        }
         r
     }
 

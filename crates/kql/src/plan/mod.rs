@@ -345,7 +345,84 @@ pub enum ListItem {
     Table(usize),
 }
 
+/// Most plan nodes / expression nodes a query may expand to (functions and
+/// tabular lets are inlined, so a short query can describe a huge plan).
+pub(crate) const MAX_PLAN_NODES: usize = 20_000;
+
+/// Deepest plan / expression tree (planning and execution recurse over it).
+pub(crate) const MAX_PLAN_DEPTH: usize = 600;
+
+impl Node {
+    /// The direct inputs of this node.
+    pub fn inputs(&self) -> Vec<&Node> {
+        match self {
+            Node::Scan { .. } | Node::Values { .. } | Node::Print { .. } | Node::Range { .. } => {
+                vec![]
+            }
+            Node::Filter { input, .. }
+            | Node::Project { input, .. }
+            | Node::Summarize { input, .. }
+            | Node::Count { input }
+            | Node::Take { input, .. }
+            | Node::Sort { input, .. }
+            | Node::Distinct { input, .. }
+            | Node::Materialize { input, .. } => vec![&**input],
+            Node::Union { inputs, .. } => inputs.iter().map(|i| &i.node).collect(),
+            Node::Join(j) => vec![&j.left, &j.right],
+            Node::MvExpand(m) => vec![&m.input],
+            Node::Parse(p) => vec![&p.input],
+            Node::BagUnpack(b) => vec![&b.input],
+        }
+    }
+
+    /// Depth of the tree, measuring no further than `cap`.
+    pub(crate) fn depth(&self, cap: usize) -> usize {
+        if cap <= 1 {
+            return 1;
+        }
+        1 + self
+            .inputs()
+            .iter()
+            .map(|i| i.depth(cap - 1))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Number of nodes in the tree, counting no further than `cap`.
+    pub(crate) fn size(&self, cap: usize) -> usize {
+        let mut n = 1;
+        for i in self.inputs() {
+            if n >= cap {
+                break;
+            }
+            n += i.size(cap - n);
+        }
+        n
+    }
+}
+
 impl PExpr {
+    /// Depth of the expression, measuring no further than `cap`.
+    pub(crate) fn depth(&self, cap: usize) -> usize {
+        if cap <= 1 {
+            return 1;
+        }
+        let mut d = 0;
+        self.for_each_child(&mut |c| d = d.max(c.depth(cap - 1)));
+        1 + d
+    }
+
+    /// Number of expression nodes, counting no further than `cap`.
+    pub(crate) fn size(&self, cap: usize) -> usize {
+        let mut n = 1;
+        self.for_each_child(&mut |c| {
+            if n < cap {
+                n += c.size(cap - n);
+            }
+        });
+        n
+    }
+
     pub fn as_const(&self) -> Option<&Value> {
         match self {
             PExpr::Const(v) => Some(v),
@@ -438,6 +515,12 @@ impl PExpr {
 
 /// Plans a whole query.
 pub fn plan_query(query: &Query, catalog: &dyn Catalog) -> Result<Plan, Diagnostics> {
+    // Planning recurses over the query; a thread with a known, large stack
+    // keeps deep (but bounded) queries from overflowing the caller's.
+    crate::exec::on_big_stack(|| plan_query_here(query, catalog))
+}
+
+fn plan_query_here(query: &Query, catalog: &dyn Catalog) -> Result<Plan, Diagnostics> {
     let mut p = Planner::new(catalog);
     let root = p.plan_statements(&query.statements, query.span);
     let errors: Vec<Diagnostic> = p.diags;

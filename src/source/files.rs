@@ -383,4 +383,49 @@ mod tests {
         assert!(matches!(err, Err(FileError::Io { .. })));
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    #[test]
+    fn malformed_rows_name_file_and_line() {
+        let dir = std::env::temp_dir().join(format!("rmmhunt-files-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.join("DeviceNetworkEvents.jsonl");
+        let good = r#"{"Timestamp":"2024-05-01T10:01:00.1234567Z","RemotePort":443}"#;
+        std::fs::write(&path, format!("{good}\n{good}\n{{\"RemotePort\":}}\n"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let spec: DataSpec = path
+            .display()
+            .to_string()
+            .parse()
+            .unwrap_or_else(|e: String| panic!("{e}"));
+        let cat = FileCatalog::open(&[spec]).unwrap_or_else(|e| panic!("{e}"));
+        // The known schema applies: all 49 columns, typed.
+        let schema = cat.schema("DeviceNetworkEvents").unwrap_or_default();
+        assert_eq!(schema.len(), 49);
+        let req = ScanRequest {
+            columns: vec![0, 5],
+            prefilter: None,
+            partitions: 1,
+        };
+        let mut rows = Vec::new();
+        let mut error = None;
+        for mut p in cat
+            .scan("DeviceNetworkEvents", &req)
+            .unwrap_or_else(|e| panic!("{e}"))
+        {
+            while let Some(r) = p.next_row() {
+                match r {
+                    Ok(r) => rows.push(r),
+                    Err(e) => error = Some(e),
+                }
+            }
+        }
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            rows.first().and_then(|r| r.get(1)),
+            Some(&kql::Value::Int(443))
+        );
+        let e = error.unwrap_or_else(|| panic!("expected an error"));
+        assert_eq!(e.location, format!("{}, line 3, column 15", path.display()));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

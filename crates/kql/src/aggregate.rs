@@ -894,322 +894,43 @@ use DefaultName::{Column, Fixed, Prefix};
 const MANY: usize = usize::MAX;
 
 /// Every aggregation function, aliases as separate entries.
+#[rustfmt::skip]
 pub static AGGREGATES: &[AggregateDef] = &[
-    agg!(
-        "count",
-        0,
-        1,
-        Fixed("count_"),
-        ret_long,
-        new_count,
-        "Number of rows (count(x): rows where x is not null)."
-    ),
-    agg!(
-        "countif",
-        1,
-        1,
-        Fixed("countif_"),
-        ret_long,
-        new_countif,
-        "Number of rows where the predicate is true."
-    ),
-    agg!(
-        "dcount",
-        1,
-        2,
-        Prefix("dcount_"),
-        ret_long,
-        new_dcount,
-        "Number of distinct non-null values (exact)."
-    ),
-    agg!(
-        "dcountif",
-        2,
-        3,
-        Prefix("dcountif_"),
-        ret_long,
-        new_dcountif,
-        "Distinct values among rows where the predicate is true."
-    ),
-    agg!(
-        "count_distinct",
-        1,
-        1,
-        Prefix("count_distinct_"),
-        ret_long,
-        new_dcount,
-        "Exact number of distinct non-null values."
-    ),
-    agg!(
-        "count_distinctif",
-        2,
-        2,
-        Prefix("count_distinctif_"),
-        ret_long,
-        new_dcountif,
-        "count_distinct over rows where the predicate is true."
-    ),
-    agg!(
-        "sum",
-        1,
-        1,
-        Prefix("sum_"),
-        ret_sum,
-        new_sum,
-        "Sum (long for int/long, real for real; 0 when nothing qualifies)."
-    ),
-    agg!(
-        "sumif",
-        2,
-        2,
-        Prefix("sumif_"),
-        ret_sum,
-        new_sumif,
-        "Sum over rows where the predicate is true."
-    ),
-    agg!(
-        "avg",
-        1,
-        1,
-        Prefix("avg_"),
-        ret_avg,
-        new_avg,
-        "Mean as real (NaN on no values)."
-    ),
-    agg!(
-        "avgif",
-        2,
-        2,
-        Prefix("avgif_"),
-        ret_avg,
-        new_avgif,
-        "Mean over rows where the predicate is true."
-    ),
-    agg!(
-        "min",
-        1,
-        1,
-        Prefix("min_"),
-        ret_first,
-        new_min,
-        "Smallest non-null value."
-    ),
-    agg!(
-        "max",
-        1,
-        1,
-        Prefix("max_"),
-        ret_first,
-        new_max,
-        "Largest non-null value."
-    ),
-    agg!(
-        "minif",
-        2,
-        2,
-        Prefix("minif_"),
-        ret_first,
-        new_minif,
-        "Smallest value among rows where the predicate is true."
-    ),
-    agg!(
-        "maxif",
-        2,
-        2,
-        Prefix("maxif_"),
-        ret_first,
-        new_maxif,
-        "Largest value among rows where the predicate is true."
-    ),
-    agg!(
-        "make_set",
-        1,
-        2,
-        Prefix("set_"),
-        ret_dynamic,
-        new_make_set,
-        "Array of distinct values (array inputs contribute their elements)."
-    ),
-    agg!(
-        "makeset",
-        1,
-        2,
-        Prefix("set_"),
-        ret_dynamic,
-        new_makeset,
-        "Deprecated make_set (default cap 128)."
-    ),
-    agg!(
-        "make_set_if",
-        2,
-        3,
-        Prefix("set_"),
-        ret_dynamic,
-        new_make_set_if,
-        "make_set over rows where the predicate is true."
-    ),
-    agg!(
-        "make_list",
-        1,
-        2,
-        Prefix("list_"),
-        ret_dynamic,
-        new_make_list,
-        "Array of all non-null values."
-    ),
-    agg!(
-        "makelist",
-        1,
-        2,
-        Prefix("list_"),
-        ret_dynamic,
-        new_makelist,
-        "Deprecated make_list (default cap 128)."
-    ),
-    agg!(
-        "make_list_if",
-        2,
-        3,
-        Prefix("list_"),
-        ret_dynamic,
-        new_make_list_if,
-        "make_list over rows where the predicate is true."
-    ),
-    agg!(
-        "make_list_with_nulls",
-        1,
-        2,
-        Prefix("list_"),
-        ret_dynamic,
-        new_make_list_with_nulls,
-        "Array of all values, nulls included."
-    ),
-    agg!(
-        "make_bag",
-        1,
-        2,
-        Prefix("bag_"),
-        ret_dynamic,
-        new_make_bag,
-        "Merges property bags into one."
-    ),
-    agg!(
-        "make_bag_if",
-        2,
-        3,
-        Prefix("bag_"),
-        ret_dynamic,
-        new_make_bag_if,
-        "make_bag over rows where the predicate is true."
-    ),
-    agg!(
-        "take_any",
-        1,
-        MANY,
-        Column,
-        ret_first,
-        new_take_any,
-        "An arbitrary value (or row) of the group."
-    ),
-    agg!(
-        "any",
-        1,
-        MANY,
-        Prefix("any_"),
-        ret_first,
-        new_take_any,
-        "Deprecated take_any."
-    ),
-    agg!(
-        "take_anyif",
-        2,
-        2,
-        Column,
-        ret_first,
-        new_take_anyif,
-        "An arbitrary value among rows where the predicate is true."
-    ),
-    agg!(
-        "arg_max",
-        1,
-        MANY,
-        Column,
-        ret_first,
-        new_arg_max,
-        "The row with the largest key: key first, then the carried columns."
-    ),
-    agg!(
-        "arg_min",
-        1,
-        MANY,
-        Column,
-        ret_first,
-        new_arg_min,
-        "The row with the smallest key: key first, then the carried columns."
-    ),
-    agg!(
-        "stdev",
-        1,
-        1,
-        Prefix("stdev_"),
-        ret_numeric_real,
-        new_stdev,
-        "Sample standard deviation."
-    ),
-    agg!(
-        "stdevif",
-        2,
-        2,
-        Prefix("stdevif_"),
-        ret_numeric_real,
-        new_stdevif,
-        "Sample standard deviation where the predicate is true."
-    ),
-    agg!(
-        "stdevp",
-        1,
-        1,
-        Prefix("stdevp_"),
-        ret_numeric_real,
-        new_stdevp,
-        "Population standard deviation."
-    ),
-    agg!(
-        "variance",
-        1,
-        1,
-        Prefix("variance_"),
-        ret_numeric_real,
-        new_variance,
-        "Sample variance."
-    ),
-    agg!(
-        "varianceif",
-        2,
-        2,
-        Prefix("varianceif_"),
-        ret_numeric_real,
-        new_varianceif,
-        "Sample variance where the predicate is true."
-    ),
-    agg!(
-        "variancep",
-        1,
-        1,
-        Prefix("variancep_"),
-        ret_numeric_real,
-        new_variancep,
-        "Population variance."
-    ),
-    agg!(
-        "percentile",
-        2,
-        2,
-        Prefix("percentile_"),
-        ret_percentile,
-        new_percentile,
-        "Nearest-rank percentile (column named percentile_<x>_<p>)."
-    ),
+    agg!("count", 0, 1, Fixed("count_"), ret_long, new_count, "Number of rows (count(x): rows where x is not null)."),
+    agg!("countif", 1, 1, Fixed("countif_"), ret_long, new_countif, "Number of rows where the predicate is true."),
+    agg!("dcount", 1, 2, Prefix("dcount_"), ret_long, new_dcount, "Number of distinct non-null values (exact)."),
+    agg!("dcountif", 2, 3, Prefix("dcountif_"), ret_long, new_dcountif, "Distinct values among rows where the predicate is true."),
+    agg!("count_distinct", 1, 1, Prefix("count_distinct_"), ret_long, new_dcount, "Exact number of distinct non-null values."),
+    agg!("count_distinctif", 2, 2, Prefix("count_distinctif_"), ret_long, new_dcountif, "count_distinct over rows where the predicate is true."),
+    agg!("sum", 1, 1, Prefix("sum_"), ret_sum, new_sum, "Sum (long for int/long, real for real; 0 when nothing qualifies)."),
+    agg!("sumif", 2, 2, Prefix("sumif_"), ret_sum, new_sumif, "Sum over rows where the predicate is true."),
+    agg!("avg", 1, 1, Prefix("avg_"), ret_avg, new_avg, "Mean as real (NaN on no values)."),
+    agg!("avgif", 2, 2, Prefix("avgif_"), ret_avg, new_avgif, "Mean over rows where the predicate is true."),
+    agg!("min", 1, 1, Prefix("min_"), ret_first, new_min, "Smallest non-null value."),
+    agg!("max", 1, 1, Prefix("max_"), ret_first, new_max, "Largest non-null value."),
+    agg!("minif", 2, 2, Prefix("minif_"), ret_first, new_minif, "Smallest value among rows where the predicate is true."),
+    agg!("maxif", 2, 2, Prefix("maxif_"), ret_first, new_maxif, "Largest value among rows where the predicate is true."),
+    agg!("make_set", 1, 2, Prefix("set_"), ret_dynamic, new_make_set, "Array of distinct values (array inputs contribute their elements)."),
+    agg!("makeset", 1, 2, Prefix("set_"), ret_dynamic, new_makeset, "Deprecated make_set (default cap 128)."),
+    agg!("make_set_if", 2, 3, Prefix("set_"), ret_dynamic, new_make_set_if, "make_set over rows where the predicate is true."),
+    agg!("make_list", 1, 2, Prefix("list_"), ret_dynamic, new_make_list, "Array of all non-null values."),
+    agg!("makelist", 1, 2, Prefix("list_"), ret_dynamic, new_makelist, "Deprecated make_list (default cap 128)."),
+    agg!("make_list_if", 2, 3, Prefix("list_"), ret_dynamic, new_make_list_if, "make_list over rows where the predicate is true."),
+    agg!("make_list_with_nulls", 1, 2, Prefix("list_"), ret_dynamic, new_make_list_with_nulls, "Array of all values, nulls included."),
+    agg!("make_bag", 1, 2, Prefix("bag_"), ret_dynamic, new_make_bag, "Merges property bags into one."),
+    agg!("make_bag_if", 2, 3, Prefix("bag_"), ret_dynamic, new_make_bag_if, "make_bag over rows where the predicate is true."),
+    agg!("take_any", 1, MANY, Column, ret_first, new_take_any, "An arbitrary value (or row) of the group."),
+    agg!("any", 1, MANY, Prefix("any_"), ret_first, new_take_any, "Deprecated take_any."),
+    agg!("take_anyif", 2, 2, Column, ret_first, new_take_anyif, "An arbitrary value among rows where the predicate is true."),
+    agg!("arg_max", 1, MANY, Column, ret_first, new_arg_max, "The row with the largest key: key first, then the carried columns."),
+    agg!("arg_min", 1, MANY, Column, ret_first, new_arg_min, "The row with the smallest key: key first, then the carried columns."),
+    agg!("stdev", 1, 1, Prefix("stdev_"), ret_numeric_real, new_stdev, "Sample standard deviation."),
+    agg!("stdevif", 2, 2, Prefix("stdevif_"), ret_numeric_real, new_stdevif, "Sample standard deviation where the predicate is true."),
+    agg!("stdevp", 1, 1, Prefix("stdevp_"), ret_numeric_real, new_stdevp, "Population standard deviation."),
+    agg!("variance", 1, 1, Prefix("variance_"), ret_numeric_real, new_variance, "Sample variance."),
+    agg!("varianceif", 2, 2, Prefix("varianceif_"), ret_numeric_real, new_varianceif, "Sample variance where the predicate is true."),
+    agg!("variancep", 1, 1, Prefix("variancep_"), ret_numeric_real, new_variancep, "Population variance."),
+    agg!("percentile", 2, 2, Prefix("percentile_"), ret_percentile, new_percentile, "Nearest-rank percentile (column named percentile_<x>_<p>)."),
 ];
 
 pub fn lookup(name: &str) -> Option<&'static AggregateDef> {

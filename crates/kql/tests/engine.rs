@@ -527,3 +527,112 @@ fn adhoc() {
         Err(e) => println!("{}", e.diagnostics().render_plain("query", &q)),
     }
 }
+
+#[test]
+fn window_functions_run_over_serialized_rows() {
+    let q = "datatable(k:string, v:long)['a',1,'a',2,'b',3,'b',4] | sort by k asc, v asc \
+             | extend rn = row_number(), rr = row_number(1, k != prev(k)), cs = row_cumsum(v), \
+             csr = row_cumsum(v, k != prev(k)), p = prev(v), n = next(v, 1, -1)";
+    let t = run(q, &MemoryCatalog::new()).unwrap_or_else(|e| panic!("{q}: {e}"));
+    let got: Vec<Vec<Option<i64>>> = t
+        .rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .skip(1)
+                .map(|v| match v {
+                    Value::Long(i) => Some(*i),
+                    _ => None,
+                })
+                .collect()
+        })
+        .collect();
+    let want = vec![
+        vec![Some(1), Some(1), Some(1), Some(1), Some(1), None, Some(2)],
+        vec![
+            Some(2),
+            Some(2),
+            Some(2),
+            Some(3),
+            Some(3),
+            Some(1),
+            Some(3),
+        ],
+        vec![
+            Some(3),
+            Some(3),
+            Some(1),
+            Some(6),
+            Some(3),
+            Some(2),
+            Some(4),
+        ],
+        vec![
+            Some(4),
+            Some(4),
+            Some(2),
+            Some(10),
+            Some(7),
+            Some(3),
+            Some(-1),
+        ],
+    ];
+    assert_eq!(got, want, "{q}");
+}
+
+#[test]
+fn exponential_inlining_is_rejected_not_run() {
+    // Each let/function level doubles the plan; an offline engine must
+    // refuse such a query rather than exhaust memory.
+    let mut tab = String::from("let T0 = print x = 1;\n");
+    for i in 1..40 {
+        tab.push_str(&format!("let T{i} = T{} | union T{};\n", i - 1, i - 1));
+    }
+    tab.push_str("T39 | count");
+    let fun = format!(
+        "let f = (x:long) {{ x + x }};\nrange i from 1 to 2 step 1 | extend y = {}i{}",
+        "f(".repeat(40),
+        ")".repeat(40)
+    );
+    for q in [tab, fun] {
+        let parsed = kql::parse(&q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        let err = kql::plan(&parsed, &MemoryCatalog::new()).expect_err(&q);
+        assert_eq!(err.0[0].code, "KQL107", "{q}: {err}");
+    }
+}
+
+#[test]
+#[ignore]
+fn adhoc_stages() {
+    let q = std::env::var("KQL_QUERY").unwrap_or_default();
+    let parsed = kql::parse(&q);
+    println!("parsed: {}", parsed.is_ok());
+    let Ok(parsed) = parsed else { return };
+    let plan = kql::plan(&parsed, &catalog());
+    println!("planned: {}", plan.is_ok());
+    let Ok(plan) = plan else { return };
+    let r = kql::run(&plan, &catalog(), &EvalContext::new(NOW));
+    println!("ran: {}", r.is_ok());
+}
+
+#[test]
+fn long_pipelines_run_or_are_rejected_without_overflow() {
+    // Runs on the test thread's small stack: planning and execution move to
+    // their own big-stack thread, streaming chains are applied in a loop.
+    for (op, n, ok) in [
+        ("where x > 0", 290, true),
+        ("sort by x", 290, true),
+        ("summarize count() by x", 290, true),
+        ("join (print x=1) on x", 290, true),
+        ("where x > 0", 3000, false),
+    ] {
+        let q = format!("print x=1{}", format!(" | {op}").repeat(n));
+        let r = run(&q, &MemoryCatalog::new());
+        assert_eq!(
+            r.is_ok(),
+            ok,
+            "{op} x{n}: {:?}",
+            r.err().map(|e| e.to_string())
+        );
+    }
+}

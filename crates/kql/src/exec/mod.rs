@@ -82,7 +82,36 @@ pub(crate) fn eval_const(e: &PExpr) -> Result<Value, EvalError> {
 
 /// Runs a plan.
 pub fn execute(plan: &Plan, catalog: &dyn Catalog, ctx: &EvalContext) -> Result<Table, EvalError> {
-    execute_with(plan, catalog, ctx, Vec::new())
+    on_big_stack(|| execute_with(plan, catalog, ctx, Vec::new()))
+}
+
+/// Stack for planning and execution: both recurse over the (bounded) plan
+/// depth, and callers' threads may have small stacks.
+const STACK_BYTES: usize = 64 << 20;
+
+/// Runs `f` on a scoped thread with a [`STACK_BYTES`] stack (inline if the
+/// thread cannot be started). A panic in `f` is propagated to the caller.
+pub(crate) fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let slot = std::sync::Mutex::new(Some(f));
+    let take = || slot.lock().ok().and_then(|mut g| g.take());
+    let outcome = std::thread::scope(|s| {
+        let handle = std::thread::Builder::new()
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(s, || take().map(|g| g()));
+        match handle {
+            Ok(h) => Some(h.join()),
+            Err(_) => None,
+        }
+    });
+    match outcome {
+        Some(Ok(Some(v))) => v,
+        Some(Err(payload)) => std::panic::resume_unwind(payload),
+        // The thread could not start (or found no closure): run here.
+        Some(Ok(None)) | None => match take() {
+            Some(g) => g(),
+            None => std::panic::resume_unwind(Box::new("on_big_stack: closure already taken")),
+        },
+    }
 }
 
 /// Runs a plan whose subquery ids continue after `inherited` (plans made
@@ -127,6 +156,35 @@ pub(crate) fn execute_with(
         schema: plan.schema.clone(),
         rows,
     })
+}
+
+/// The streaming operators on top of `node` (outermost first) and the
+/// node below them.
+fn streaming_chain(node: &Node) -> (Vec<&Node>, &Node) {
+    let mut chain = Vec::new();
+    let mut cur = node;
+    loop {
+        match cur {
+            Node::Filter { input, .. }
+            | Node::Project {
+                input,
+                window: false,
+                ..
+            } => {
+                chain.push(cur);
+                cur = input;
+            }
+            Node::MvExpand(m) => {
+                chain.push(cur);
+                cur = &m.input;
+            }
+            Node::Parse(p) => {
+                chain.push(cur);
+                cur = &p.input;
+            }
+            _ => return (chain, cur),
+        }
+    }
 }
 
 /// Where rows go: returns `Ok(false)` to stop the producer.
@@ -175,6 +233,7 @@ impl<'a> Exec<'a> {
             subs: &self.subs,
             lists: &self.lists,
             window: None,
+            state: None,
         }
     }
 
@@ -233,28 +292,15 @@ impl<'a> Exec<'a> {
     /// Pushes the rows of `node` into `sink`.
     pub(crate) fn run(&self, node: &Node, sink: &mut Sink) -> Result<(), EvalError> {
         match node {
-            Node::Filter { input, .. }
-            | Node::Project {
-                input,
-                window: false,
-                ..
-            } => {
+            Node::Filter { .. }
+            | Node::Project { window: false, .. }
+            | Node::MvExpand(_)
+            | Node::Parse(_) => {
                 if self.run_parallel(node, sink)? {
                     return Ok(());
                 }
-                self.run(input, &mut |row| self.step(node, row, sink))
-            }
-            Node::MvExpand(m) => {
-                if self.run_parallel(node, sink)? {
-                    return Ok(());
-                }
-                self.run(&m.input, &mut |row| self.step(node, row, sink))
-            }
-            Node::Parse(p) => {
-                if self.run_parallel(node, sink)? {
-                    return Ok(());
-                }
-                self.run(&p.input, &mut |row| self.step(node, row, sink))
+                let (chain, base) = streaming_chain(node);
+                self.run(base, &mut |row| self.through(&chain, row, sink))
             }
             Node::Scan { .. } => {
                 if self.run_parallel(node, sink)? {
@@ -291,10 +337,12 @@ impl<'a> Exec<'a> {
                 window: true,
             } => {
                 let rows = self.collect(input, None)?;
+                let state = std::cell::RefCell::new(HashMap::new());
                 let base = self.env();
                 for i in 0..rows.len() {
                     let env = Env {
                         window: Some((&rows, i)),
+                        state: Some(&state),
                         ..base
                     };
                     let Some(r) = rows.get(i) else { break };
@@ -420,35 +468,6 @@ impl<'a> Exec<'a> {
                 }
                 Ok(())
             }
-        }
-    }
-
-    /// Applies one streaming operator to one input row.
-    pub(crate) fn step(&self, node: &Node, row: Row, sink: &mut Sink) -> Result<bool, EvalError> {
-        let env = self.env();
-        match node {
-            Node::Filter { pred, .. } => {
-                let keep = match eval(pred, &row, &env)? {
-                    Value::Bool(b) => b,
-                    Value::Dynamic(j) => j.as_bool() == Some(true),
-                    _ => false,
-                };
-                if keep {
-                    sink(row)
-                } else {
-                    Ok(true)
-                }
-            }
-            Node::Project { exprs, .. } => {
-                let mut out = Vec::with_capacity(exprs.len());
-                for e in exprs {
-                    out.push(eval(e, &row, &env)?);
-                }
-                sink(out)
-            }
-            Node::MvExpand(m) => self.mv_expand_row(m, row, &env, sink),
-            Node::Parse(p) => self.parse_row(p, row, &env, sink),
-            _ => sink(row),
         }
     }
 
@@ -579,7 +598,6 @@ impl<'a> Exec<'a> {
             }
             return Ok(true);
         }
-        chain.reverse();
         let chain_rev = chain;
         let stop = std::sync::atomic::AtomicBool::new(false);
         let result = std::thread::scope(|s| -> Result<(), EvalError> {
@@ -602,7 +620,7 @@ impl<'a> Exec<'a> {
                                 return;
                             }
                         };
-                        let res = self.through_rev(chain, row, &mut |out| {
+                        let res = self.through(chain, row, &mut |out| {
                             batch.push(out);
                             Ok(true)
                         });
@@ -648,19 +666,45 @@ impl<'a> Exec<'a> {
         result.map(|_| true)
     }
 
-    /// Pushes a row through `chain` (outermost operator first).
+    /// Pushes a row through `chain` (outermost operator first): 1:1
+    /// operators are applied in a loop, so long pipelines do not deepen the
+    /// stack; only mv-expand recurses for the operators after it.
     fn through(&self, chain: &[&Node], row: Row, sink: &mut Sink) -> Result<bool, EvalError> {
-        match chain.split_last() {
-            None => sink(row),
-            Some((first, rest)) => self.step(first, row, &mut |r| self.through(rest, r, sink)),
+        let env = self.env();
+        let mut row = row;
+        let mut i = chain.len();
+        while i > 0 {
+            i -= 1;
+            let Some(node) = chain.get(i) else { break };
+            match node {
+                Node::Filter { pred, .. } => {
+                    let keep = match eval(pred, &row, &env)? {
+                        Value::Bool(b) => b,
+                        Value::Dynamic(j) => j.as_bool() == Some(true),
+                        _ => false,
+                    };
+                    if !keep {
+                        return Ok(true);
+                    }
+                }
+                Node::Project { exprs, .. } => {
+                    let mut out = Vec::with_capacity(exprs.len());
+                    for e in exprs {
+                        out.push(eval(e, &row, &env)?);
+                    }
+                    row = out;
+                }
+                Node::Parse(p) => match self.parse_row(p, row, &env)? {
+                    Some(r) => row = r,
+                    None => return Ok(true),
+                },
+                Node::MvExpand(m) => {
+                    let rest = chain.get(..i).unwrap_or(&[]);
+                    return self.mv_expand_row(m, row, &env, &mut |r| self.through(rest, r, sink));
+                }
+                _ => {}
+            }
         }
-    }
-
-    /// Same with the chain innermost first.
-    fn through_rev(&self, chain: &[&Node], row: Row, sink: &mut Sink) -> Result<bool, EvalError> {
-        match chain.split_first() {
-            None => sink(row),
-            Some((first, rest)) => self.step(first, row, &mut |r| self.through_rev(rest, r, sink)),
-        }
+        sink(row)
     }
 }

@@ -582,13 +582,13 @@ impl Exec<'_> {
         Ok(true)
     }
 
+    /// Parses one row: `None` when parse-where drops it.
     pub(super) fn parse_row(
         &self,
         p: &ParseSpec,
         row: Row,
         env: &Env,
-        sink: &mut Sink,
-    ) -> Result<bool, EvalError> {
+    ) -> Result<Option<Row>, EvalError> {
         let v = eval(&p.source, &row, env)?;
         let text = match &v {
             Value::String(s) => s.to_string(),
@@ -597,7 +597,7 @@ impl Exec<'_> {
         };
         let caps = p.regex.captures(&text);
         if caps.is_none() && p.drop_nonmatching {
-            return Ok(true);
+            return Ok(None);
         }
         let mut out = row;
         out.resize(p.width, Value::Null);
@@ -614,13 +614,13 @@ impl Exec<'_> {
                 None => Value::null_of(*ty),
             };
             if p.drop_nonmatching && val.is_null() && *ty != Type::String && caps.is_some() {
-                return Ok(true);
+                return Ok(None);
             }
             if let Some(slot) = out.get_mut(*idx) {
                 *slot = val;
             }
         }
-        sink(out)
+        Ok(Some(out))
     }
 
     /// `evaluate bag_unpack`: one column per property (sorted), types

@@ -12,7 +12,9 @@ pub mod conditional;
 pub mod conversion;
 pub mod datetime;
 pub mod dynamic;
+pub mod hash;
 pub mod ip;
+pub mod matching;
 pub mod math;
 pub mod ops;
 pub mod string;
@@ -252,6 +254,7 @@ use conditional as cnd;
 use conversion as cv;
 use datetime as dt;
 use dynamic as dy;
+use hash as hs;
 use math as mt;
 use string as st;
 
@@ -305,9 +308,9 @@ pub static BUILTINS: &[FunctionDef] = &[
     def!("parse_path", 1, 1, ret_dynamic, st::parse_path, "Splits a file path into a bag: Scheme, RootPath, DirectoryPath, DirectoryName, Filename, Extension, AlternateDataStreamName."),
     def!("parse_command_line", 2, 2, ret_dynamic, st::parse_command_line, "Splits a Windows command line into an array of arguments."),
     def!("strrep", 2, 3, ret_string, st::strrep, "strrep(s, n [, delimiter]): repeats a string."),
-    def!("hash_sha256", 1, 1, ret_string, st::hash_sha256, "SHA-256 of the UTF-8 text, lowercase hex."),
-    def!("hash_sha1", 1, 1, ret_string, st::hash_sha1, "SHA-1 of the UTF-8 text, lowercase hex."),
-    def!("hash_md5", 1, 1, ret_string, st::hash_md5, "MD5 of the UTF-8 text, lowercase hex."),
+    def!("hash_sha256", 1, 1, ret_string, hs::hash_sha256, "SHA-256 of the UTF-8 text, lowercase hex."),
+    def!("hash_sha1", 1, 1, ret_string, hs::hash_sha1, "SHA-1 of the UTF-8 text, lowercase hex."),
+    def!("hash_md5", 1, 1, ret_string, hs::hash_md5, "MD5 of the UTF-8 text, lowercase hex."),
     def!("strcmp", 2, 2, ret_long, st::strcmp, "Ordinal comparison: -1, 0 or 1."),
     def!("isascii", 1, 1, ret_bool, st::isascii, "Whether every character is ASCII."),
     def!("isutf8", 1, 1, ret_bool, st::isutf8, "Whether the text is valid UTF-8 (always, for our strings)."),
@@ -317,6 +320,10 @@ pub static BUILTINS: &[FunctionDef] = &[
     def!("base64_decode_toarray", 1, 1, ret_dynamic, st::base64_decode_toarray, "Decodes base64 to an array of byte values."),
     def!("base64_encode_fromarray", 1, 1, ret_string, st::base64_encode_fromarray, "Encodes an array of byte values as base64."),
     def!("parse_version", 1, 1, ret_decimal, cv::parse_version, "A version string (up to 4 parts) as a comparable decimal."),
+    def!("unicode_codepoints_from_string", 1, 1, ret_dynamic, st::unicode_codepoints_from_string, "The Unicode code points of a string."),
+    def!("unicode_codepoints_to_string", 1, 1, ret_string, st::make_string, "A string from an array of code points."),
+    def!("make_string", 1, MANY, ret_string, st::make_string, "A string from code points (numbers or arrays)."),
+    def!("format_bytes", 1, 3, ret_string, st::format_bytes, "A byte count for people: `564 Bytes`, `11 KB`, `19.08 MB`."),
     // ---- conditionals / null tests
     def!("iff", 3, 3, cnd::iff_ret, cnd::iff, "iff(p, a, b): a if p is true, else b (also when p is null)."),
     def!("iif", 3, 3, cnd::iff_ret, cnd::iff, "Alias of iff."),
@@ -402,6 +409,14 @@ pub static BUILTINS: &[FunctionDef] = &[
     def!("has_ipv4", 2, 2, ret_bool, ip::has_ipv4, "Whether text contains the IPv4 address as a delimited token."),
     def!("has_any_ipv4", 2, MANY, ret_bool, ip::has_any_ipv4, "Whether text contains any of the IPv4 addresses."),
     def!("has_ipv4_prefix", 2, 2, ret_bool, ip::has_ipv4_prefix, "Whether text contains an IPv4 address starting with the prefix."),
+    def!("format_ipv4_mask", 1, 2, ret_string, ip::format_ipv4_mask, "An IPv4 address masked to a prefix, as `a.b.c.d/n`."),
+    def!("ipv4_netmask_suffix", 1, 1, ret_long, ip::ipv4_netmask_suffix, "The prefix length of `a.b.c.d/n` (32 when absent)."),
+    def!("ipv6_compare", 2, 3, ret_long, ip::ipv6_compare, "Compares two IPv6 (or IPv4) addresses: -1, 0 or 1."),
+    def!("ipv6_is_match", 2, 3, ret_bool, ip::ipv6_is_match, "Whether two IPv6 (or IPv4) addresses match (under a prefix)."),
+    def!("ipv6_is_in_range", 2, 2, ret_bool, ip::ipv6_is_in_range, "Whether an IPv6 (or IPv4) address is in a CIDR range."),
+    def!("ipv6_is_in_any_range", 2, MANY, ret_bool, ip::ipv6_is_in_any_range, "Whether an IPv6 (or IPv4) address is in any of the ranges."),
+    def!("parse_ipv6", 1, 1, ret_string, ip::parse_ipv6, "The full eight-group form of an IPv6 (or mapped IPv4) address."),
+    def!("parse_ipv6_mask", 2, 2, ret_string, ip::parse_ipv6_mask, "parse_ipv6 masked to a prefix."),
     // ---- math
     def!("binary_and", 2, 2, ret_long, mt::binary_and, "Bitwise AND."),
     def!("binary_or", 2, 2, ret_long, mt::binary_or, "Bitwise OR."),

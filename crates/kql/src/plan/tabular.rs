@@ -152,17 +152,61 @@ impl Planner<'_> {
         result
     }
 
-    /// Plans a tabular expression.
+    /// Plans a tabular expression (bounded in size: lets and functions are
+    /// inlined).
     pub(crate) fn plan_tabular(&mut self, e: &Expr) -> PResult<(Node, Schema)> {
+        let (n, s) = self.plan_tabular_inner(e)?;
+        if n.depth(super::MAX_PLAN_DEPTH + 1) > super::MAX_PLAN_DEPTH {
+            return Err(self.error(
+                codes::UNSUPPORTED,
+                format!(
+                    "the query nests more than {} operators deep",
+                    super::MAX_PLAN_DEPTH
+                ),
+                e.span,
+            ));
+        }
+        if n.size(super::MAX_PLAN_NODES + 1) > super::MAX_PLAN_NODES {
+            return Err(self.error(
+                codes::UNSUPPORTED,
+                format!(
+                    "the query expands to more than {} operators (nested lets or functions used many times)",
+                    super::MAX_PLAN_NODES
+                ),
+                e.span,
+            ));
+        }
+        Ok((n, s))
+    }
+
+    fn plan_tabular_inner(&mut self, e: &Expr) -> PResult<(Node, Schema)> {
         match &e.kind {
-            ExprKind::Pipe { input, op } => {
-                let (node, schema) = self.plan_tabular(input)?;
-                if let Node::BagUnpack(mut spec) = node {
-                    // The schema after bag_unpack depends on the data.
-                    spec.rest.push((**op).clone());
-                    return Ok((Node::BagUnpack(spec), schema));
+            ExprKind::Pipe { .. } => {
+                // Walk the pipeline iteratively: it can be long.
+                let mut ops: Vec<&Operator> = Vec::new();
+                let mut cur = e;
+                while let ExprKind::Pipe { input, op } = &cur.kind {
+                    ops.push(op);
+                    cur = input;
                 }
-                self.plan_operator(node, schema, op)
+                if ops.len() > super::MAX_PLAN_DEPTH / 2 {
+                    return Err(self.error(
+                        codes::UNSUPPORTED,
+                        format!("a pipeline of {} operators is too long", ops.len()),
+                        e.span,
+                    ));
+                }
+                let (mut node, mut schema) = self.plan_tabular(cur)?;
+                for op in ops.into_iter().rev() {
+                    if let Node::BagUnpack(mut spec) = node {
+                        // The schema after bag_unpack depends on the data.
+                        spec.rest.push(op.clone());
+                        node = Node::BagUnpack(spec);
+                        continue;
+                    }
+                    (node, schema) = self.plan_operator(node, schema, op)?;
+                }
+                Ok((node, schema))
             }
             ExprKind::Paren(inner) => self.plan_tabular(inner),
             ExprKind::Datatable { columns, values } => self.plan_datatable(columns, values, e.span),
@@ -1248,7 +1292,11 @@ impl Planner<'_> {
     ) -> PResult<(Node, Schema)> {
         let mut operands: Vec<(Node, Schema, String)> = Vec::new();
         if let Some((n, s)) = first {
-            operands.push((n, s, "union_arg0".to_string()));
+            let source = match &n {
+                Node::Scan { table, .. } => table.clone(),
+                _ => "union_arg0".to_string(),
+            };
+            operands.push((n, s, source));
         }
         let mut failed = false;
         for t in &u.tables {

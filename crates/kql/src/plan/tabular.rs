@@ -73,6 +73,18 @@ fn replace_aggregates(e: &Expr, found: &mut Vec<(String, Expr)>, n: &mut usize) 
     Expr::new(kind, e.span)
 }
 
+/// The name given by a trailing `as Name` (union source names).
+fn as_name(e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Pipe { op, .. } => match &op.kind {
+            OperatorKind::As(n) => Some(n.name.clone()),
+            _ => None,
+        },
+        ExprKind::Paren(inner) => as_name(inner),
+        _ => None,
+    }
+}
+
 /// Column-name order of `project-reorder ... asc`: case-insensitive first
 /// (as Kusto.Language orders), then ordinal.
 fn name_order(a: &str, b: &str) -> std::cmp::Ordering {
@@ -643,7 +655,14 @@ impl Planner<'_> {
             OperatorKind::Lookup(j) => self.plan_join(input, schema, j, true, span),
             OperatorKind::MvExpand(m) => self.plan_mv_expand(input, schema, m, span),
             OperatorKind::Parse(p) => self.plan_parse(input, schema, p, span),
-            OperatorKind::Render { .. } | OperatorKind::As(_) => Ok((input, schema)),
+            OperatorKind::Render { .. } => Ok((input, schema)),
+            OperatorKind::As(name) => {
+                // `as T` names the table for the rest of the query.
+                self.scope = self
+                    .scope
+                    .with(name.name.clone(), Binding::Table(input.clone(), schema.clone()));
+                Ok((input, schema))
+            }
             OperatorKind::Evaluate { plugin, args } => match plugin.name.as_str() {
                 "bag_unpack" => self.plan_bag_unpack(input, schema, args, span),
                 other => Err(self.error(
@@ -1304,7 +1323,7 @@ impl Planner<'_> {
             let source = match &t.kind {
                 ExprKind::Name(id) => id.name.clone(),
                 ExprKind::Call { name, .. } => name.name.clone(),
-                _ => format!("union_arg{idx}"),
+                _ => as_name(t).unwrap_or_else(|| format!("union_arg{idx}")),
             };
             match self.plan_tabular(t) {
                 Ok((n, s)) => operands.push((n, s, source)),

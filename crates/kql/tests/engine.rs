@@ -500,6 +500,10 @@ fn operators_on_a_catalog_table() {
             "T | extend n = toscalar(T | count) | where n == 60 | count",
             60,
         ),
+        (
+            "T | where b == 1 | as X | join kind=inner (X | project a, z = 1) on a | count",
+            15,
+        ),
     ];
     let cat = catalog();
     for (q, n) in cases {

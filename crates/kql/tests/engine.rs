@@ -504,6 +504,10 @@ fn operators_on_a_catalog_table() {
             "T | where b == 1 | as X | join kind=inner (X | project a, z = 1) on a | count",
             15,
         ),
+        (
+            "let n = toscalar(print 25); let L = dynamic(['x']); T | evaluate bag_unpack(d) | where k > n and name !in (L) | count",
+            34,
+        ),
     ];
     let cat = catalog();
     for (q, n) in cases {

@@ -122,6 +122,17 @@ pub(crate) fn execute_with(
     ctx: &EvalContext,
     inherited: Vec<SubValue>,
 ) -> Result<Table, EvalError> {
+    // now() is one instant per query: fold it (and what depends only on
+    // it, like ago(1d)) before any row is read.
+    let mut bound = plan.clone();
+    bound
+        .root
+        .for_each_expr_mut(&mut |e| crate::plan::bind_now(e, ctx.now));
+    for s in &mut bound.subqueries {
+        s.node
+            .for_each_expr_mut(&mut |e| crate::plan::bind_now(e, ctx.now));
+    }
+    let plan = &bound;
     let mut ex = Exec {
         catalog,
         ctx,

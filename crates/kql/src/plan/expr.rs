@@ -958,6 +958,27 @@ impl Planner<'_> {
 
     /// Replaces an expression whose operands are all constants by its value.
     pub(crate) fn fold(&self, p: PExpr) -> PExpr {
+        fold_expr(p)
+    }
+}
+
+/// Replaces `now()` by the query's instant and folds what became constant
+/// (done once per execution, so `ago(1d)` is not recomputed per row).
+pub(crate) fn bind_now(p: &mut PExpr, now: i64) {
+    if !p.uses_now() {
+        return;
+    }
+    if matches!(p, PExpr::Now) {
+        *p = PExpr::Const(Value::DateTime(now));
+        return;
+    }
+    p.for_each_child_mut(&mut |c| bind_now(c, now));
+    let taken = std::mem::replace(p, PExpr::Const(Value::Null));
+    *p = fold_expr(taken);
+}
+
+fn fold_expr(p: PExpr) -> PExpr {
+    {
         if matches!(
             p,
             PExpr::Const(_)

@@ -27,7 +27,7 @@ use crate::table::{Catalog, Prefilter, Schema};
 use crate::value::{Type, Value};
 use std::sync::Arc;
 
-pub(crate) use expr::flatten_items;
+pub(crate) use expr::{bind_now, flatten_items};
 pub use scope::Scope;
 
 /// Diagnostic codes of the planner.
@@ -388,6 +388,77 @@ impl Node {
             .unwrap_or(0)
     }
 
+    /// Calls `f` on every expression of this node and its inputs.
+    pub(crate) fn for_each_expr_mut(&mut self, f: &mut dyn FnMut(&mut PExpr)) {
+        match self {
+            Node::Scan { .. } | Node::Values { .. } => {}
+            Node::Print { exprs } => exprs.iter_mut().for_each(&mut *f),
+            Node::Range { from, to, step, .. } => {
+                f(from);
+                f(to);
+                f(step)
+            }
+            Node::Filter { input, pred } => {
+                f(pred);
+                input.for_each_expr_mut(f)
+            }
+            Node::Project { input, exprs, .. } => {
+                exprs.iter_mut().for_each(&mut *f);
+                input.for_each_expr_mut(f)
+            }
+            Node::Summarize {
+                input, keys, aggs, ..
+            } => {
+                keys.iter_mut().for_each(&mut *f);
+                for a in aggs.iter_mut() {
+                    a.args.iter_mut().for_each(&mut *f);
+                }
+                input.for_each_expr_mut(f)
+            }
+            Node::Count { input }
+            | Node::Distinct { input, .. }
+            | Node::Materialize { input, .. } => input.for_each_expr_mut(f),
+            Node::Take { input, count } => {
+                f(count);
+                input.for_each_expr_mut(f)
+            }
+            Node::Sort {
+                input, keys, limit, ..
+            } => {
+                for k in keys.iter_mut() {
+                    f(&mut k.expr);
+                }
+                if let Some(l) = limit {
+                    f(l);
+                }
+                input.for_each_expr_mut(f)
+            }
+            Node::Union { inputs, .. } => {
+                for i in inputs.iter_mut() {
+                    i.node.for_each_expr_mut(f);
+                }
+            }
+            Node::Join(j) => {
+                j.left.for_each_expr_mut(f);
+                j.right.for_each_expr_mut(f);
+            }
+            Node::MvExpand(m) => {
+                for (e, _, _) in m.items.iter_mut() {
+                    f(e);
+                }
+                if let Some(l) = &mut m.limit {
+                    f(l);
+                }
+                m.input.for_each_expr_mut(f)
+            }
+            Node::Parse(p) => {
+                f(&mut p.source);
+                p.input.for_each_expr_mut(f)
+            }
+            Node::BagUnpack(b) => b.input.for_each_expr_mut(f),
+        }
+    }
+
     /// Number of nodes in the tree, counting no further than `cap`.
     pub(crate) fn size(&self, cap: usize) -> usize {
         let mut n = 1;
@@ -478,6 +549,65 @@ impl PExpr {
                 f(default)
             }
         }
+    }
+
+    /// Calls `f` on every direct child expression, mutably.
+    pub(crate) fn for_each_child_mut(&mut self, f: &mut dyn FnMut(&mut PExpr)) {
+        match self {
+            PExpr::Const(_) | PExpr::Col(_) | PExpr::Now | PExpr::Sub(_) => {}
+            PExpr::RowNumber { restart, .. } => {
+                if let Some(r) = restart {
+                    f(r)
+                }
+            }
+            PExpr::RowCumsum { term, restart } => {
+                f(term);
+                if let Some(r) = restart {
+                    f(r)
+                }
+            }
+            PExpr::Neg(e, _)
+            | PExpr::StrMatch { e, .. }
+            | PExpr::Regex { e, .. }
+            | PExpr::InList { e, .. }
+            | PExpr::Cast(e, _) => f(e),
+            PExpr::Member { base, .. } => f(base),
+            PExpr::Binary { l, r, .. } | PExpr::And(l, r) | PExpr::Or(l, r) => {
+                f(l);
+                f(r)
+            }
+            PExpr::InListDyn { e, items, .. } => {
+                f(e);
+                for i in items {
+                    if let ListItem::Expr(x) = i {
+                        f(x)
+                    }
+                }
+            }
+            PExpr::Between { e, lo, hi, .. } => {
+                f(e);
+                f(lo);
+                f(hi)
+            }
+            PExpr::Call { args, .. } => args.iter_mut().for_each(f),
+            PExpr::Index { base, index } => {
+                f(base);
+                f(index)
+            }
+            PExpr::Prev { e, default, .. } => {
+                f(e);
+                f(default)
+            }
+        }
+    }
+
+    /// Whether `now()` occurs in the expression.
+    pub(crate) fn uses_now(&self) -> bool {
+        let mut u = matches!(self, PExpr::Now);
+        if !u {
+            self.for_each_child(&mut |c| u |= c.uses_now());
+        }
+        u
     }
 
     /// Column indices this expression reads.

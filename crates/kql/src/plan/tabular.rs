@@ -658,9 +658,10 @@ impl Planner<'_> {
             OperatorKind::Render { .. } => Ok((input, schema)),
             OperatorKind::As(name) => {
                 // `as T` names the table for the rest of the query.
-                self.scope = self
-                    .scope
-                    .with(name.name.clone(), Binding::Table(input.clone(), schema.clone()));
+                self.scope = self.scope.with(
+                    name.name.clone(),
+                    Binding::Table(input.clone(), schema.clone()),
+                );
                 Ok((input, schema))
             }
             OperatorKind::Evaluate { plugin, args } => match plugin.name.as_str() {

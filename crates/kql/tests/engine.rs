@@ -124,15 +124,29 @@ fn unknown_column_span_is_exact() {
 
 #[test]
 fn planner_collects_every_error() {
-    let q = "T | project nope1, a, nope2, tolower(nope3)";
-    let err = kql::plan(&kql::parse(q).expect("parses"), &catalog()).expect_err(q);
-    let names: Vec<&str> = err
-        .0
-        .iter()
-        .filter_map(|d| d.span())
-        .filter_map(|s| q.get(s.range()))
-        .collect();
-    assert_eq!(names, vec!["nope1", "nope2", "nope3"], "{err}");
+    // (query, the text under each diagnostic, in order)
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "T | project nope1, a, nope2, tolower(nope3)",
+            &["nope1", "nope2", "nope3"],
+        ),
+        // A failing where/sort/take keeps the schema: later errors still show.
+        (
+            "T | where nope1 > 1 | sort by nope2 | project a, nope3",
+            &["nope1", "nope2", "nope3"],
+        ),
+        ("let x = nope1; T | extend y = nope2", &["nope1", "nope2"]),
+    ];
+    for (q, want) in cases {
+        let err = kql::plan(&kql::parse(q).expect("parses"), &catalog()).expect_err(q);
+        let names: Vec<&str> = err
+            .0
+            .iter()
+            .filter_map(|d| d.span())
+            .filter_map(|s| q.get(s.range()))
+            .collect();
+        assert_eq!(names, *want, "{q}: {err}");
+    }
 }
 
 #[test]

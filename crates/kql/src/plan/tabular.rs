@@ -209,6 +209,7 @@ impl Planner<'_> {
                     ));
                 }
                 let (mut node, mut schema) = self.plan_tabular(cur)?;
+                let mut failed = false;
                 for op in ops.into_iter().rev() {
                     if let Node::BagUnpack(mut spec) = node {
                         // The schema after bag_unpack depends on the data.
@@ -216,7 +217,34 @@ impl Planner<'_> {
                         node = Node::BagUnpack(spec);
                         continue;
                     }
-                    (node, schema) = self.plan_operator(node, schema, op)?;
+                    // Operators that keep the schema can fail without
+                    // hiding the errors of the operators after them.
+                    let keeps_schema = matches!(
+                        op.kind,
+                        OperatorKind::Where(_)
+                            | OperatorKind::Sort(_)
+                            | OperatorKind::Top { .. }
+                            | OperatorKind::Take(_)
+                            | OperatorKind::Render { .. }
+                    );
+                    let before = keeps_schema.then(|| schema.clone());
+                    match (self.plan_operator(node, schema, op), before) {
+                        (Ok((n, s)), _) => {
+                            node = n;
+                            schema = s;
+                        }
+                        (Err(_), Some(s)) => {
+                            failed = true;
+                            node = Node::Values {
+                                rows: Arc::new(Vec::new()),
+                            };
+                            schema = s;
+                        }
+                        (Err(f), None) => return Err(f),
+                    }
+                }
+                if failed {
+                    return Err(super::Failed);
                 }
                 Ok((node, schema))
             }

@@ -12,8 +12,7 @@ fn main() -> ExitCode {
         // `rmmhunt query ... | head`: the reader left; that is not a failure.
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            // One chain line: `rmmhunt: error: reading x.csv: No such file or directory`.
-            eprintln!("rmmhunt: error: {err:#}");
+            eprintln!("rmmhunt: error: {}", chain_line(&err));
             ExitCode::from(rmmhunt::cli::EXIT_USAGE)
         }
     }
@@ -24,4 +23,21 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         e.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// One line for the whole error chain (`reading x.csv: No such file or
+/// directory`), skipping a cause whose text its parent already ends with.
+fn chain_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }

@@ -550,3 +550,51 @@ fn the_example_covers_the_five_scenarios() {
         assert_eq!(got, want, "{fields:?}");
     }
 }
+
+#[test]
+fn scoped_entries_are_checked_against_their_rules_tables() {
+    let seed = rmmhunt::rule::builtin_rules().rules;
+    let text = "exclusions:
+  - name: fine
+    reason: r
+    rules: [b915897c-1fe7-47f4-9e06-2ae74da8203e]
+    when:
+      RemoteIP: { cidr: 10.0.0.0/8 }
+  - name: wrong-table
+    reason: r
+    rules: [b915897c-1fe7-47f4-9e06-2ae74da8203e]
+    when:
+      Signer: { has: zoho }
+  - name: unscoped
+    reason: r
+    when:
+      Signer: { has: zoho }
+";
+    let set = ExclusionSet::parse("s.yaml", text).unwrap_or_else(|e| panic!("{e}"));
+    let got: Vec<String> = set
+        .check_against(&seed)
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(
+        got,
+        vec!["s.yaml:11:7: exclusion 'wrong-table': unknown column `Signer` for rule b915897c-1fe7-47f4-9e06-2ae74da8203e (tables: DeviceNetworkEvents)".to_string()]
+    );
+}
+
+#[test]
+fn truncated_exclusion_files_never_panic() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/exclusions.yaml");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    for cut in (0..text.len()).filter(|c| text.is_char_boundary(*c)) {
+        let r = ExclusionSet::parse("t.yaml", &text[..cut]);
+        if let Err(e) = r {
+            assert!(!e.0.is_empty(), "cut {cut}");
+        }
+    }
+    // extreme datetimes do not overflow the window arithmetic
+    let set = one("Timestamp", "{ weekly: { start: '22:00', end: '04:00' } }");
+    for t in [i64::MIN, i64::MAX, 0] {
+        let _ = matches(&set, "Timestamp", Type::DateTime, Value::DateTime(t));
+    }
+}

@@ -1,59 +1,8 @@
-//! Argument types shared by several subcommands: `--data [NAME=]FILE` and
-//! `--now RFC3339`. Parsing only; no file is opened here.
+//! Argument types shared by several subcommands (`--now RFC3339`; `--data`
+//! is `source::files::DataSpec`). Parsing only; no file is opened here.
 
-use std::path::{Path, PathBuf};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-
-/// One `--data` argument: a file and the table name it is served as.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DataArg {
-    /// The table name: `NAME` of `NAME=FILE`, else the file stem.
-    pub table: String,
-    pub path: PathBuf,
-}
-
-impl std::str::FromStr for DataArg {
-    type Err = String;
-
-    /// `NAME=FILE` when the part before the first `=` is a plain identifier
-    /// (letters, digits, `_`), else the whole text is a path whose file stem
-    /// (`DeviceNetworkEvents.jsonl` -> `DeviceNetworkEvents`) names the table.
-    fn from_str(s: &str) -> Result<DataArg, String> {
-        if s.is_empty() {
-            return Err("empty --data value".into());
-        }
-        if let Some((name, file)) = s.split_once('=') {
-            if is_identifier(name) {
-                if file.is_empty() {
-                    return Err(format!("--data {s}: no file after '='"));
-                }
-                return Ok(DataArg {
-                    table: name.to_string(),
-                    path: PathBuf::from(file),
-                });
-            }
-        }
-        let path = PathBuf::from(s);
-        let table = table_name_of(&path).ok_or_else(|| {
-            format!("--data {s}: cannot take a table name from this path; use NAME=FILE")
-        })?;
-        Ok(DataArg { table, path })
-    }
-}
-
-fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// The file stem without any extension (`a.jsonl` -> `a`, `a.csv.gz` -> `a`).
-fn table_name_of(path: &Path) -> Option<String> {
-    let name = path.file_name()?.to_str()?;
-    let stem = name.split('.').next()?;
-    is_identifier(stem).then(|| stem.to_string())
-}
 
 /// `--now`: a pinned `now()` in 100 ns ticks since 0001-01-01 (Kusto's
 /// datetime representation).
@@ -85,32 +34,6 @@ fn ticks_of(t: OffsetDateTime) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn data_args() {
-        for (input, table, path) in [
-            (
-                "DeviceNetworkEvents.jsonl",
-                "DeviceNetworkEvents",
-                "DeviceNetworkEvents.jsonl",
-            ),
-            ("dir/x.y/Events.csv", "Events", "dir/x.y/Events.csv"),
-            ("T=some/file.json", "T", "some/file.json"),
-            ("T=a=b.json", "T", "a=b.json"),
-            ("./a=b/Events.csv", "Events", "./a=b/Events.csv"),
-            ("Events.csv.gz", "Events", "Events.csv.gz"),
-        ] {
-            let got: DataArg = input.parse().unwrap_or_else(|e| panic!("{input}: {e}"));
-            assert_eq!(got.table, table, "{input}");
-            assert_eq!(got.path, PathBuf::from(path), "{input}");
-        }
-        for input in ["", "T=", "1abc.csv", "-x.csv"] {
-            assert!(
-                input.parse::<DataArg>().is_err(),
-                "{input:?} must be rejected"
-            );
-        }
-    }
 
     #[test]
     fn now_args() {

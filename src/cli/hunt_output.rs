@@ -121,42 +121,26 @@ impl HuntView {
     }
 
     /// Every finding as `{"rule_id", "rule_name", <column>: <value>...}`.
-    fn finding_objects(&self) -> Vec<(Vec<String>, Vec<Json>, &RuleView)> {
-        let mut all = Vec::new();
-        for r in &self.rules {
-            let t = table_json(&r.findings);
-            let names: Vec<String> = t["columns"]
-                .as_array()
-                .map(|cols| {
-                    cols.iter()
-                        .map(|c| c["name"].as_str().unwrap_or_default().to_string())
-                        .collect()
-                })
-                .unwrap_or_default();
-            for row in t["rows"].as_array().into_iter().flatten() {
-                let values = row.as_array().cloned().unwrap_or_default();
-                all.push((names.clone(), values, r));
-            }
-        }
-        all
-    }
-
     fn write_jsonl(&self, out: &mut dyn Write) -> std::io::Result<()> {
-        for (names, values, rule) in self.finding_objects() {
-            let mut obj = Map::new();
-            obj.insert("rule_id".into(), json!(rule.id));
-            obj.insert("rule_name".into(), json!(rule.name));
-            for (n, v) in names.into_iter().zip(values) {
-                obj.insert(n, v);
+        for r in &self.rules {
+            let cols = &r.findings.schema.columns;
+            for row in &r.findings.rows {
+                let mut obj = Map::new();
+                obj.insert("rule_id".into(), json!(r.id));
+                obj.insert("rule_name".into(), json!(r.name));
+                for (c, v) in cols.iter().zip(row) {
+                    obj.insert(c.name.clone(), kql::output::value_to_json(v, c.ty));
+                }
+                serde_json::to_writer(&mut *out, &Json::Object(obj))?;
+                writeln!(out)?;
             }
-            serde_json::to_writer(&mut *out, &Json::Object(obj))?;
-            writeln!(out)?;
         }
         Ok(())
     }
 
-    /// Columns: RuleId, RuleName, then the union of the rules' finding
-    /// columns in order of first appearance (empty where a rule lacks one).
+    /// RFC 4180 CSV (CRLF, as `query --format csv`). Columns: RuleId,
+    /// RuleName, then the union of the rules' finding columns in order of
+    /// first appearance (empty where a rule lacks one).
     fn write_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
         let mut header: Vec<String> = vec!["RuleId".into(), "RuleName".into()];
         for r in &self.rules {
@@ -166,26 +150,28 @@ impl HuntView {
                 }
             }
         }
-        let line = |fields: Vec<String>| {
+        let line = |fields: &[String]| {
             fields
                 .iter()
                 .map(|f| csv_field(f))
                 .collect::<Vec<_>>()
                 .join(",")
         };
-        writeln!(out, "{}", line(header.clone()))?;
-        for (names, values, rule) in self.finding_objects() {
-            let mut fields = vec![rule.id.clone(), rule.name.clone()];
-            for h in header.iter().skip(2) {
-                let text = names
-                    .iter()
-                    .position(|n| n == h)
-                    .and_then(|i| values.get(i))
-                    .map(json_text)
-                    .unwrap_or_default();
-                fields.push(text);
+        write!(out, "{}\r\n", line(&header))?;
+        for r in &self.rules {
+            let schema = &r.findings.schema;
+            for row in &r.findings.rows {
+                let mut fields = vec![r.id.clone(), r.name.clone()];
+                for h in header.iter().skip(2) {
+                    let cell = schema
+                        .index_of(h)
+                        .and_then(|i| row.get(i))
+                        .map(kql::output::cell_text)
+                        .unwrap_or_default();
+                    fields.push(cell);
+                }
+                write!(out, "{}\r\n", line(&fields))?;
             }
-            writeln!(out, "{}", line(fields))?;
         }
         Ok(())
     }
@@ -246,14 +232,6 @@ impl HuntView {
             }
         }
         Ok(())
-    }
-}
-
-fn json_text(v: &Json) -> String {
-    match v {
-        Json::Null => String::new(),
-        Json::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 
@@ -350,7 +328,7 @@ mod tests {
     fn csv_quotes_and_prefixes_rule() {
         assert_eq!(
             render(HuntFormat::Csv),
-            "RuleId,RuleName,DeviceName,Count\nr1,Rule one,pc-1,3\nr1,Rule one,\"pc,\"\"2\"\"\",1\n"
+            "RuleId,RuleName,DeviceName,Count\r\nr1,Rule one,pc-1,3\r\nr1,Rule one,\"pc,\"\"2\"\"\",1\r\n"
         );
     }
 

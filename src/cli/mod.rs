@@ -9,28 +9,37 @@
 
 mod args;
 mod format;
-#[allow(dead_code)] // used by `hunt` once the pipeline (rules branch) lands
+mod generate;
+mod hunt;
 mod hunt_output;
 mod query;
+mod rules;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-pub use args::{DataArg, Now};
+pub use args::Now;
 
 /// Success. For `hunt`: every rule ran (findings or not).
 pub const EXIT_OK: u8 = 0;
-/// `query`: the query was rejected or failed (diagnostics on stderr).
+/// `query`: the query was rejected or failed. `rules validate`: a rule has
+/// errors. `hunt --fail-on-findings`: there are findings.
 pub const EXIT_FAILED: u8 = 1;
-/// Usage or input error: bad flags, unreadable or malformed files.
+/// Usage or input error: bad flags, unreadable or malformed files, bad
+/// rules or exclusions for `hunt` (nothing ran).
 pub const EXIT_USAGE: u8 = 2;
+/// `hunt`: a rule failed at run time (the others ran and are reported).
+pub const EXIT_RULE_FAILED: u8 = 3;
 
 /// The exit-code table shown at the end of `rmmhunt --help`.
 const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success (for `hunt`: every rule ran, with or without findings)
-  1  `query`: the query was rejected or failed; diagnostics with line:col on stderr
-  2  usage or input error: bad flag, unreadable or malformed data file, bad --now";
+  1  `query`: the query was rejected or failed (diagnostics with line:col on stderr);
+     `rules validate`: a rule file has errors; `hunt --fail-on-findings`: findings
+  2  usage or input error: bad flag, unreadable or malformed file, rule or exclusion
+     errors before a hunt (nothing ran)
+  3  `hunt`: a rule failed at run time; the other rules still ran and are reported";
 
 /// Hunt for abuse of remote monitoring and management (RMM) tools in
 /// Microsoft Defender XDR / Sentinel data, with an offline KQL engine.
@@ -43,13 +52,22 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run hunting rules over a source, apply exclusions, report findings.
+    Hunt(hunt::HuntArgs),
     /// Run a KQL query (read from stdin) over local data files.
     Query(query::QueryArgs),
+    /// Work with hunting rules.
+    Rules(rules::RulesArgs),
+    /// Write seeded sample DeviceNetworkEvents data (for demos and benchmarks).
+    Generate(generate::GenerateArgs),
 }
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Hunt(args) => hunt::run(args),
         Command::Query(args) => query::run(args),
+        Command::Rules(args) => rules::run(args),
+        Command::Generate(args) => generate::run(args),
     }
 }

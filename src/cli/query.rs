@@ -4,10 +4,11 @@
 //! Exit codes: 0 ok; 1 the query was rejected or failed (diagnostics with
 //! line:col and a caret on stderr); 2 usage or input errors.
 
-use super::args::{DataArg, Now};
+use super::args::Now;
 use super::format::{write_table, TableFormat};
-use super::{EXIT_FAILED, EXIT_OK};
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::report;
+use crate::source::files::{DataSpec, FileCatalog};
 use anyhow::Context;
 use clap::Args;
 use std::io::{IsTerminal, Read, Write};
@@ -25,14 +26,14 @@ Examples:
 Exit codes:
   0  ok (the result may have no rows)
   1  the query was rejected or failed: diagnostics with line:col and a caret on stderr
-  2  usage or input error: bad flag, bad --now, unreadable --data file";
+  2  usage or input error: bad flag, bad --now, unreadable or undecodable --data file";
 
 #[derive(Debug, Args)]
 #[command(after_help = QUERY_HELP)]
 pub struct QueryArgs {
     /// A table file, repeatable: FILE (table = file stem) or NAME=FILE.
     #[arg(long = "data", value_name = "[NAME=]FILE")]
-    pub data: Vec<DataArg>,
+    pub data: Vec<DataSpec>,
     /// Pins now() (RFC 3339, e.g. 2024-05-01T00:00:00Z). Default: the current time.
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<Now>,
@@ -42,11 +43,15 @@ pub struct QueryArgs {
 }
 
 pub fn run(args: QueryArgs) -> anyhow::Result<ExitCode> {
+    // Open the data first: a wrong path fails before waiting on stdin.
+    let catalog = FileCatalog::open(&args.data)?;
+    if std::io::stdin().is_terminal() {
+        eprintln!("rmmhunt: reading the query from stdin; end it with Ctrl-D");
+    }
     let mut text = String::new();
     std::io::stdin()
         .read_to_string(&mut text)
         .context("reading the query from stdin")?;
-    let catalog = open_catalog(&args.data)?;
     let now = args.now.unwrap_or_else(Now::current);
     let ctx = kql::EvalContext::new(now.0);
     match kql::query(&text, &catalog, &ctx) {
@@ -64,18 +69,13 @@ pub fn run(args: QueryArgs) -> anyhow::Result<ExitCode> {
                 "{}",
                 report::render_all(&err.diagnostics(), "<stdin>", &text, mode)
             );
-            Ok(ExitCode::from(EXIT_FAILED))
+            // A data file that cannot be decoded is an input error, not a bad query.
+            let bad_input = matches!(&err, kql::Error::Eval(e) if e.code == kql::exec::codes::SCAN);
+            Ok(ExitCode::from(if bad_input {
+                EXIT_USAGE
+            } else {
+                EXIT_FAILED
+            }))
         }
     }
-}
-
-/// The tables named by `--data`, served from files.
-fn open_catalog(data: &[DataArg]) -> anyhow::Result<kql::MemoryCatalog> {
-    if let Some(d) = data.first() {
-        anyhow::bail!(
-            "--data {}: file tables are not available in this build yet",
-            d.path.display()
-        );
-    }
-    Ok(kql::MemoryCatalog::new())
 }

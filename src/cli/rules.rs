@@ -63,7 +63,11 @@ fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         None => rule::builtin_rules(),
     };
     print!("{}", render(&report, args.verbose));
-    Ok(ExitCode::from(if report.has_errors() { EXIT_FAILED } else { EXIT_OK }))
+    Ok(ExitCode::from(if report.has_errors() {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }))
 }
 
 /// Diagnostics (errors and warnings, with carets), the optional file list,

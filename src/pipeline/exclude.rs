@@ -105,7 +105,9 @@ pub struct Exclusion {
 pub struct Condition {
     pub column: String,
     pub test: Test,
+    /// Where the column's key is in the file.
     pub line: usize,
+    pub col: usize,
 }
 
 /// A compiled operator.
@@ -139,7 +141,9 @@ pub struct Weekly {
 impl Weekly {
     /// Whether the datetime (ticks) falls inside the window.
     pub fn contains(&self, ticks: i64) -> bool {
-        let secs = (ticks - kql::time::UNIX_EPOCH).div_euclid(kql::time::SECOND);
+        let secs = ticks
+            .saturating_sub(kql::time::UNIX_EPOCH)
+            .div_euclid(kql::time::SECOND);
         let Ok(ts) = jiff::Timestamp::from_second(secs) else {
             return false;
         };
@@ -195,7 +199,9 @@ impl Exclusion {
         let Some(exp) = self.expires else {
             return false;
         };
-        let secs = (now - kql::time::UNIX_EPOCH).div_euclid(kql::time::SECOND);
+        let secs = now
+            .saturating_sub(kql::time::UNIX_EPOCH)
+            .div_euclid(kql::time::SECOND);
         match jiff::Timestamp::from_second(secs) {
             Ok(ts) => jiff::tz::TimeZone::UTC.to_datetime(ts).date() > exp,
             Err(_) => false,
@@ -247,6 +253,48 @@ impl ExclusionSet {
         } else {
             Err(ExclusionErrors(cx.errors))
         }
+    }
+
+    /// Checks entries scoped with `rules:` against the rules they name:
+    /// every column an entry reads must be in the schema of a table those
+    /// rules declare (`requiredDataConnectors[].dataTypes`). Rule ids that
+    /// are not among `rules` are not checked (a run may load a subset).
+    /// Returns every problem; empty when all is well.
+    pub fn check_against(&self, rules: &[crate::rule::Rule]) -> Vec<ExclusionError> {
+        let mut out = Vec::new();
+        for e in &self.entries {
+            let Some(ids) = &e.rules else { continue };
+            for rule in rules
+                .iter()
+                .filter(|r| ids.iter().any(|i| i.eq_ignore_ascii_case(&r.id)))
+            {
+                let schemas: Vec<&Schema> = rule
+                    .data_types
+                    .iter()
+                    .filter_map(|t| crate::rule::schema::table_schema(t))
+                    .collect();
+                if schemas.is_empty() {
+                    continue;
+                }
+                for c in &e.conditions {
+                    if !schemas.iter().any(|s| s.get(&c.column).is_some()) {
+                        out.push(ExclusionError {
+                            path: self.path.clone(),
+                            line: c.line,
+                            column: c.col,
+                            entry: Some(e.name.clone()),
+                            message: format!(
+                                "unknown column `{}` for rule {} (tables: {})",
+                                c.column,
+                                rule.id,
+                                rule.data_types.join(", ")
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Entries that apply to a rule at `now`: in scope, not expired; file order.
@@ -655,7 +703,8 @@ impl Cx {
                     out.push(Condition {
                         column: column.to_string(),
                         test,
-                        line: opk.mark.line,
+                        line: k.mark.line,
+                        col: k.mark.col,
                     });
                 }
             }

@@ -13,6 +13,24 @@
 //! [`run_hunt`] runs many rules; one failing rule never stops the rest (its
 //! [`RuleReport::error`] says why). Pure logic over the `Source` trait: no
 //! HTTP, files, clock or environment.
+//!
+//! ```no_run
+//! use rmmhunt::pipeline::{self, exclude::ExclusionSet, HuntOptions};
+//! use rmmhunt::rule;
+//! use rmmhunt::source::{local::LocalSource, TimeWindow};
+//!
+//! let rules = rule::builtin_rules().rules; // or rule::load_path(path).rules
+//! let source = LocalSource::new(kql::MemoryCatalog::new()); // the CLI: a FileCatalog of --data
+//! let exclusions = ExclusionSet::load("examples/exclusions.yaml".as_ref())
+//!     .unwrap_or_else(|errors| panic!("{errors}")); // every error, file:line:col and entry
+//! let now = kql::time::parse_datetime("2026-11-25T12:00:00Z").unwrap_or_default();
+//! let opts = HuntOptions::new(TimeWindow::ending_at(now, TimeWindow::DEFAULT_LOOKBACK));
+//! let report = pipeline::run_hunt(&rules, &source, &exclusions, &opts);
+//! for r in &report.rules {
+//!     println!("{}: {} findings, excluded {:?}", r.name, r.findings.rows.len(), r.excluded);
+//! }
+//! if report.failed() { /* exit non-zero */ }
+//! ```
 
 pub mod exclude;
 pub mod split;
@@ -202,7 +220,8 @@ fn hunt(
         // `*` in the summarize, or the head's schema is unknown: keep every column
         _ => Vec::new(),
     };
-    let head_text = split.head_text(&rule.query, &columns);
+    // printed with the canonical printer: what the source receives is the AST we reasoned about
+    let head_text = split.head_query(&columns).to_string();
     let rows = source.query(&head_text, opts.window).map_err(source_err)?;
     report.rows_scanned = rows.rows.len() as u64;
     let rows = apply_exclusions(rows, &active, report);

@@ -129,20 +129,6 @@ impl Split {
         self.query_with(head, &self.lets)
     }
 
-    /// The head as KQL text for a source: the rule's own text up to the
-    /// end of the head pipeline (its `let`s and comments included), then a
-    /// `project` of `columns` when there are any.
-    pub fn head_text(&self, original: &str, columns: &[String]) -> String {
-        let end = (self.head.span.end as usize).min(original.len());
-        let mut text = original.get(..end).unwrap_or(original).to_string();
-        if !columns.is_empty() {
-            text.push_str("\n| project ");
-            let cols: Vec<String> = columns.iter().map(|c| quote_name(c)).collect();
-            text.push_str(&cols.join(", "));
-        }
-        text
-    }
-
     /// The head with `| take 0`: its output schema, with no rows.
     pub fn head_schema_query(&self) -> Query {
         let head = pipe(
@@ -174,7 +160,7 @@ impl Split {
         let mut keep = vec![false; self.lets.len()];
         for (i, s) in self.lets.iter().enumerate().rev() {
             if let StatementKind::Let { name, value } = &s.kind {
-                if wanted.iter().any(|w| *w == name.name) {
+                if wanted.contains(&name.name) {
                     keep[i] = true;
                     match value {
                         LetValue::Expr(e) => {
@@ -288,7 +274,7 @@ fn names(e: &Expr, out: &mut Vec<String>) -> bool {
     let mut all = true;
     match &e.kind {
         ExprKind::Name(id) => {
-            if !out.iter().any(|x| *x == id.name) {
+            if !out.contains(&id.name) {
                 out.push(id.name.clone());
             }
         }
@@ -352,18 +338,4 @@ fn names(e: &Expr, out: &mut Vec<String>) -> bool {
         ExprKind::Paren(inner) => all &= names(inner, out),
     }
     all
-}
-
-/// A column name as KQL: bare when it is a plain identifier, else `['...']`.
-pub fn quote_name(n: &str) -> String {
-    let plain = n
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if plain {
-        n.to_string()
-    } else {
-        format!("['{}']", n.replace('\\', "\\\\").replace('\'', "\\'"))
-    }
 }

@@ -448,21 +448,64 @@ fn block_header(text: &str, mark: usize) -> Option<usize> {
     line.rfind(['|', '>']).map(|i| line_start + i)
 }
 
-/// A quoted or plain scalar on one line: one segment.
+/// A flow scalar on one line: plain, or quoted with escapes (`''` in
+/// single quotes; `\\x`, `\\uXXXX`... in double quotes). One segment per
+/// run of characters that sit verbatim in the file.
 fn inline_segments(
     text: &str,
     at: usize,
     value: &str,
     style: ScalarStyle,
 ) -> Option<Vec<(usize, usize, usize)>> {
-    let skip = usize::from(matches!(
-        style,
-        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted
-    ));
-    let start = at + skip;
-    text.get(start..)?
-        .starts_with(value)
-        .then(|| vec![(0, start, value.len())])
+    let quoted = matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted);
+    let mut raw = at + usize::from(quoted);
+    let src = text.get(raw..)?;
+    if !quoted {
+        return src.starts_with(value).then(|| vec![(0, raw, value.len())]);
+    }
+    let mut segments: Vec<(usize, usize, usize)> = Vec::new();
+    let mut chars = src.chars().peekable();
+    for (v_off, vc) in value.char_indices() {
+        let c = chars.next()?;
+        let mut width = c.len_utf8();
+        let verbatim = match (style, c) {
+            (_, '\r' | '\n') => return None, // a folded multi-line scalar: no exact map
+            (ScalarStyle::SingleQuoted, '\'') => {
+                // `''` stands for one quote
+                chars.next().filter(|n| *n == '\'')?;
+                width += 1;
+                false
+            }
+            (ScalarStyle::DoubleQuoted, '\\') => {
+                let e = chars.next()?;
+                width += e.len_utf8();
+                let hex = match e {
+                    'x' => 2,
+                    'u' => 4,
+                    'U' => 8,
+                    _ => 0,
+                };
+                for _ in 0..hex {
+                    width += chars.next()?.len_utf8();
+                }
+                false
+            }
+            _ => {
+                if c != vc {
+                    return None;
+                }
+                true
+            }
+        };
+        match segments.last_mut() {
+            Some((q, f, len)) if verbatim && *q + *len == v_off && *f + *len == raw => {
+                *len += vc.len_utf8()
+            }
+            _ => segments.push((v_off, raw, vc.len_utf8())),
+        }
+        raw += width;
+    }
+    Some(segments)
 }
 
 #[cfg(test)]

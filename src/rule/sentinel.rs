@@ -188,7 +188,8 @@ pub(crate) fn read(root: &Node, diags: &mut Vec<Diagnostic>) -> Option<HuntingQu
             )),
         }
     }
-    let whole = Span::new(root.mark.offset, root.mark.offset + 1);
+    // missing keys: point at the start of the document
+    let whole = Span::new(0, 0);
     for (key, present) in [
         ("id", id.is_some()),
         ("name", name.is_some()),

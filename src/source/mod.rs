@@ -4,7 +4,8 @@
 //! `local` ([`local::LocalSource`]) runs the embedded engine over a
 //! [`kql::Catalog`] (files, in-memory tables); remote sources (Log
 //! Analytics, Defender) push the query down to the service. The hunt
-//! pipeline sees only this trait: no HTTP, no files.
+//! pipeline sees only this trait: no HTTP, no files. `files` (the input
+//! work) exposes the local source's input files as a [`kql::Catalog`].
 
 pub mod files;
 pub mod local;

@@ -5,7 +5,7 @@
 //! the key expression followed by the carried columns. Grouping itself is the
 //! executor's; only per-group state and result typing live here.
 
-use crate::functions::ops::{compare, to_string, truthy, value_to_json};
+use crate::functions::ops::{compare, json_to_value, to_string, truthy, value_to_json};
 use crate::functions::ArgInfo;
 use crate::value::{Decimal, Type, Value};
 use serde_json::Value as J;
@@ -650,7 +650,9 @@ enum Collect {
 struct MakeCollection {
     kind: Collect,
     items: Vec<J>,
-    seen: HashSet<String>,
+    /// Values already in the set (scalars as plain values, so a repeated
+    /// value costs a hash lookup and no JSON conversion).
+    seen: HashSet<Value>,
     cap: usize,
     bytes: usize,
     pred: Option<usize>,
@@ -661,16 +663,20 @@ impl MakeCollection {
         if self.items.len() >= self.cap {
             return;
         }
-        if self.kind == Collect::Set {
-            let key = j.to_string();
-            if self.seen.contains(&key) {
-                return;
-            }
-            self.bytes += key.len() + 24;
-            self.seen.insert(key);
-        }
         self.bytes += std::mem::size_of::<J>() + if let J::String(s) = &j { s.len() } else { 0 };
         self.items.push(j);
+    }
+
+    /// Adds `key` (a plain value) to the set unless present; `json` makes
+    /// its JSON form only when it is new.
+    fn push_distinct(&mut self, key: Value, json: impl FnOnce(&Value) -> J) {
+        if self.items.len() >= self.cap || self.seen.contains(&key) {
+            return;
+        }
+        let j = json(&key);
+        self.bytes += value_size(&key) + 16;
+        self.seen.insert(key);
+        self.push(j);
     }
 }
 
@@ -691,11 +697,12 @@ impl Accumulator for MakeCollection {
             Value::Dynamic(j) if self.kind == Collect::Set => match &**j {
                 J::Array(xs) => {
                     for x in xs.iter().filter(|x| !x.is_null()) {
-                        self.push(x.clone());
+                        self.push_distinct(json_to_value(x), |_| x.clone());
                     }
                 }
-                other => self.push(other.clone()),
+                other => self.push_distinct(json_to_value(other), |_| other.clone()),
             },
+            other if self.kind == Collect::Set => self.push_distinct(other.clone(), value_to_json),
             other => self.push(value_to_json(other)),
         }
     }
@@ -887,322 +894,43 @@ use DefaultName::{Column, Fixed, Prefix};
 const MANY: usize = usize::MAX;
 
 /// Every aggregation function, aliases as separate entries.
+#[rustfmt::skip]
 pub static AGGREGATES: &[AggregateDef] = &[
-    agg!(
-        "count",
-        0,
-        1,
-        Fixed("count_"),
-        ret_long,
-        new_count,
-        "Number of rows (count(x): rows where x is not null)."
-    ),
-    agg!(
-        "countif",
-        1,
-        1,
-        Fixed("countif_"),
-        ret_long,
-        new_countif,
-        "Number of rows where the predicate is true."
-    ),
-    agg!(
-        "dcount",
-        1,
-        2,
-        Prefix("dcount_"),
-        ret_long,
-        new_dcount,
-        "Number of distinct non-null values (exact)."
-    ),
-    agg!(
-        "dcountif",
-        2,
-        3,
-        Prefix("dcountif_"),
-        ret_long,
-        new_dcountif,
-        "Distinct values among rows where the predicate is true."
-    ),
-    agg!(
-        "count_distinct",
-        1,
-        1,
-        Prefix("count_distinct_"),
-        ret_long,
-        new_dcount,
-        "Exact number of distinct non-null values."
-    ),
-    agg!(
-        "count_distinctif",
-        2,
-        2,
-        Prefix("count_distinctif_"),
-        ret_long,
-        new_dcountif,
-        "count_distinct over rows where the predicate is true."
-    ),
-    agg!(
-        "sum",
-        1,
-        1,
-        Prefix("sum_"),
-        ret_sum,
-        new_sum,
-        "Sum (long for int/long, real for real; 0 when nothing qualifies)."
-    ),
-    agg!(
-        "sumif",
-        2,
-        2,
-        Prefix("sumif_"),
-        ret_sum,
-        new_sumif,
-        "Sum over rows where the predicate is true."
-    ),
-    agg!(
-        "avg",
-        1,
-        1,
-        Prefix("avg_"),
-        ret_avg,
-        new_avg,
-        "Mean as real (NaN on no values)."
-    ),
-    agg!(
-        "avgif",
-        2,
-        2,
-        Prefix("avgif_"),
-        ret_avg,
-        new_avgif,
-        "Mean over rows where the predicate is true."
-    ),
-    agg!(
-        "min",
-        1,
-        1,
-        Prefix("min_"),
-        ret_first,
-        new_min,
-        "Smallest non-null value."
-    ),
-    agg!(
-        "max",
-        1,
-        1,
-        Prefix("max_"),
-        ret_first,
-        new_max,
-        "Largest non-null value."
-    ),
-    agg!(
-        "minif",
-        2,
-        2,
-        Prefix("minif_"),
-        ret_first,
-        new_minif,
-        "Smallest value among rows where the predicate is true."
-    ),
-    agg!(
-        "maxif",
-        2,
-        2,
-        Prefix("maxif_"),
-        ret_first,
-        new_maxif,
-        "Largest value among rows where the predicate is true."
-    ),
-    agg!(
-        "make_set",
-        1,
-        2,
-        Prefix("set_"),
-        ret_dynamic,
-        new_make_set,
-        "Array of distinct values (array inputs contribute their elements)."
-    ),
-    agg!(
-        "makeset",
-        1,
-        2,
-        Prefix("set_"),
-        ret_dynamic,
-        new_makeset,
-        "Deprecated make_set (default cap 128)."
-    ),
-    agg!(
-        "make_set_if",
-        2,
-        3,
-        Prefix("set_"),
-        ret_dynamic,
-        new_make_set_if,
-        "make_set over rows where the predicate is true."
-    ),
-    agg!(
-        "make_list",
-        1,
-        2,
-        Prefix("list_"),
-        ret_dynamic,
-        new_make_list,
-        "Array of all non-null values."
-    ),
-    agg!(
-        "makelist",
-        1,
-        2,
-        Prefix("list_"),
-        ret_dynamic,
-        new_makelist,
-        "Deprecated make_list (default cap 128)."
-    ),
-    agg!(
-        "make_list_if",
-        2,
-        3,
-        Prefix("list_"),
-        ret_dynamic,
-        new_make_list_if,
-        "make_list over rows where the predicate is true."
-    ),
-    agg!(
-        "make_list_with_nulls",
-        1,
-        2,
-        Prefix("list_"),
-        ret_dynamic,
-        new_make_list_with_nulls,
-        "Array of all values, nulls included."
-    ),
-    agg!(
-        "make_bag",
-        1,
-        2,
-        Prefix("bag_"),
-        ret_dynamic,
-        new_make_bag,
-        "Merges property bags into one."
-    ),
-    agg!(
-        "make_bag_if",
-        2,
-        3,
-        Prefix("bag_"),
-        ret_dynamic,
-        new_make_bag_if,
-        "make_bag over rows where the predicate is true."
-    ),
-    agg!(
-        "take_any",
-        1,
-        MANY,
-        Column,
-        ret_first,
-        new_take_any,
-        "An arbitrary value (or row) of the group."
-    ),
-    agg!(
-        "any",
-        1,
-        MANY,
-        Prefix("any_"),
-        ret_first,
-        new_take_any,
-        "Deprecated take_any."
-    ),
-    agg!(
-        "take_anyif",
-        2,
-        2,
-        Column,
-        ret_first,
-        new_take_anyif,
-        "An arbitrary value among rows where the predicate is true."
-    ),
-    agg!(
-        "arg_max",
-        1,
-        MANY,
-        Column,
-        ret_first,
-        new_arg_max,
-        "The row with the largest key: key first, then the carried columns."
-    ),
-    agg!(
-        "arg_min",
-        1,
-        MANY,
-        Column,
-        ret_first,
-        new_arg_min,
-        "The row with the smallest key: key first, then the carried columns."
-    ),
-    agg!(
-        "stdev",
-        1,
-        1,
-        Prefix("stdev_"),
-        ret_numeric_real,
-        new_stdev,
-        "Sample standard deviation."
-    ),
-    agg!(
-        "stdevif",
-        2,
-        2,
-        Prefix("stdevif_"),
-        ret_numeric_real,
-        new_stdevif,
-        "Sample standard deviation where the predicate is true."
-    ),
-    agg!(
-        "stdevp",
-        1,
-        1,
-        Prefix("stdevp_"),
-        ret_numeric_real,
-        new_stdevp,
-        "Population standard deviation."
-    ),
-    agg!(
-        "variance",
-        1,
-        1,
-        Prefix("variance_"),
-        ret_numeric_real,
-        new_variance,
-        "Sample variance."
-    ),
-    agg!(
-        "varianceif",
-        2,
-        2,
-        Prefix("varianceif_"),
-        ret_numeric_real,
-        new_varianceif,
-        "Sample variance where the predicate is true."
-    ),
-    agg!(
-        "variancep",
-        1,
-        1,
-        Prefix("variancep_"),
-        ret_numeric_real,
-        new_variancep,
-        "Population variance."
-    ),
-    agg!(
-        "percentile",
-        2,
-        2,
-        Prefix("percentile_"),
-        ret_percentile,
-        new_percentile,
-        "Nearest-rank percentile (column named percentile_<x>_<p>)."
-    ),
+    agg!("count", 0, 1, Fixed("count_"), ret_long, new_count, "Number of rows (count(x): rows where x is not null)."),
+    agg!("countif", 1, 1, Fixed("countif_"), ret_long, new_countif, "Number of rows where the predicate is true."),
+    agg!("dcount", 1, 2, Prefix("dcount_"), ret_long, new_dcount, "Number of distinct non-null values (exact)."),
+    agg!("dcountif", 2, 3, Prefix("dcountif_"), ret_long, new_dcountif, "Distinct values among rows where the predicate is true."),
+    agg!("count_distinct", 1, 1, Prefix("count_distinct_"), ret_long, new_dcount, "Exact number of distinct non-null values."),
+    agg!("count_distinctif", 2, 2, Prefix("count_distinctif_"), ret_long, new_dcountif, "count_distinct over rows where the predicate is true."),
+    agg!("sum", 1, 1, Prefix("sum_"), ret_sum, new_sum, "Sum (long for int/long, real for real; 0 when nothing qualifies)."),
+    agg!("sumif", 2, 2, Prefix("sumif_"), ret_sum, new_sumif, "Sum over rows where the predicate is true."),
+    agg!("avg", 1, 1, Prefix("avg_"), ret_avg, new_avg, "Mean as real (NaN on no values)."),
+    agg!("avgif", 2, 2, Prefix("avgif_"), ret_avg, new_avgif, "Mean over rows where the predicate is true."),
+    agg!("min", 1, 1, Prefix("min_"), ret_first, new_min, "Smallest non-null value."),
+    agg!("max", 1, 1, Prefix("max_"), ret_first, new_max, "Largest non-null value."),
+    agg!("minif", 2, 2, Prefix("minif_"), ret_first, new_minif, "Smallest value among rows where the predicate is true."),
+    agg!("maxif", 2, 2, Prefix("maxif_"), ret_first, new_maxif, "Largest value among rows where the predicate is true."),
+    agg!("make_set", 1, 2, Prefix("set_"), ret_dynamic, new_make_set, "Array of distinct values (array inputs contribute their elements)."),
+    agg!("makeset", 1, 2, Prefix("set_"), ret_dynamic, new_makeset, "Deprecated make_set (default cap 128)."),
+    agg!("make_set_if", 2, 3, Prefix("set_"), ret_dynamic, new_make_set_if, "make_set over rows where the predicate is true."),
+    agg!("make_list", 1, 2, Prefix("list_"), ret_dynamic, new_make_list, "Array of all non-null values."),
+    agg!("makelist", 1, 2, Prefix("list_"), ret_dynamic, new_makelist, "Deprecated make_list (default cap 128)."),
+    agg!("make_list_if", 2, 3, Prefix("list_"), ret_dynamic, new_make_list_if, "make_list over rows where the predicate is true."),
+    agg!("make_list_with_nulls", 1, 2, Prefix("list_"), ret_dynamic, new_make_list_with_nulls, "Array of all values, nulls included."),
+    agg!("make_bag", 1, 2, Prefix("bag_"), ret_dynamic, new_make_bag, "Merges property bags into one."),
+    agg!("make_bag_if", 2, 3, Prefix("bag_"), ret_dynamic, new_make_bag_if, "make_bag over rows where the predicate is true."),
+    agg!("take_any", 1, MANY, Column, ret_first, new_take_any, "An arbitrary value (or row) of the group."),
+    agg!("any", 1, MANY, Prefix("any_"), ret_first, new_take_any, "Deprecated take_any."),
+    agg!("take_anyif", 2, 2, Column, ret_first, new_take_anyif, "An arbitrary value among rows where the predicate is true."),
+    agg!("arg_max", 1, MANY, Column, ret_first, new_arg_max, "The row with the largest key: key first, then the carried columns."),
+    agg!("arg_min", 1, MANY, Column, ret_first, new_arg_min, "The row with the smallest key: key first, then the carried columns."),
+    agg!("stdev", 1, 1, Prefix("stdev_"), ret_numeric_real, new_stdev, "Sample standard deviation."),
+    agg!("stdevif", 2, 2, Prefix("stdevif_"), ret_numeric_real, new_stdevif, "Sample standard deviation where the predicate is true."),
+    agg!("stdevp", 1, 1, Prefix("stdevp_"), ret_numeric_real, new_stdevp, "Population standard deviation."),
+    agg!("variance", 1, 1, Prefix("variance_"), ret_numeric_real, new_variance, "Sample variance."),
+    agg!("varianceif", 2, 2, Prefix("varianceif_"), ret_numeric_real, new_varianceif, "Sample variance where the predicate is true."),
+    agg!("variancep", 1, 1, Prefix("variancep_"), ret_numeric_real, new_variancep, "Population variance."),
+    agg!("percentile", 2, 2, Prefix("percentile_"), ret_percentile, new_percentile, "Nearest-rank percentile (column named percentile_<x>_<p>)."),
 ];
 
 pub fn lookup(name: &str) -> Option<&'static AggregateDef> {
@@ -1628,6 +1356,47 @@ mod tests {
                 Some(want),
                 "{name}"
             );
+        }
+    }
+
+    /// Every aggregate fed awkward values (and every argument type) never
+    /// panics.
+    #[test]
+    fn aggregates_never_panic() {
+        let vals = vec![
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(i32::MIN),
+            Value::Long(i64::MAX),
+            Value::Long(i64::MAX),
+            Value::Real(f64::NAN),
+            Value::Real(f64::INFINITY),
+            Value::string(""),
+            Value::DateTime(crate::time::MAX_TICKS),
+            Value::TimeSpan(i64::MAX),
+            Value::TimeSpan(i64::MAX),
+            Value::dynamic(json!([1, [2], null])),
+            Value::dynamic(json!({"a": 1})),
+        ];
+        for def in AGGREGATES {
+            for ty in Type::ALL {
+                let n = def.min_args.max(1).min(def.max_args);
+                let mut infos = vec![info(ty); n];
+                if def.name == "percentile" {
+                    infos[1] = konst(Value::Long(50));
+                }
+                let r = std::panic::catch_unwind(|| {
+                    let mut acc = (def.new)(&infos);
+                    for v in &vals {
+                        let row = vec![v.clone(); n];
+                        acc.update(&row);
+                    }
+                    acc.update(&[]);
+                    let _ = acc.memory();
+                    acc.finish()
+                });
+                assert!(r.is_ok(), "{}({ty}) panicked", def.name);
+            }
         }
     }
 

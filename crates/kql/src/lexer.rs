@@ -89,7 +89,8 @@ impl<'a> Lexer<'a> {
     fn skip_trivia(&mut self) {
         loop {
             match self.peek_char() {
-                Some(c) if c.is_whitespace() => self.pos += c.len_utf8(),
+                // U+FEFF: a byte-order mark pasted from a file.
+                Some(c) if c.is_whitespace() || c == '\u{feff}' => self.pos += c.len_utf8(),
                 Some('/') if self.peek_byte(1) == Some(b'/') => {
                     while let Some(b) = self.peek_byte(0) {
                         if b == b'\n' {
@@ -246,7 +247,7 @@ impl<'a> Lexer<'a> {
             },
             _ => {
                 while let Some(b) = self.peek_byte(0) {
-                    if matches!(b, b')' | b'\n' | b'\r' | b'|' | b';' | b'(' | b',') {
+                    if matches!(b, b')' | b'\n' | b'\r' | b'|' | b';') {
                         break;
                     }
                     self.pos += 1;
@@ -670,6 +671,11 @@ mod tests {
         assert!(toks
             .iter()
             .any(|t| t.kind == TokenKind::Ident && t.span.start == 12));
+    }
+
+    #[test]
+    fn byte_order_mark_is_trivia() {
+        assert_eq!(kinds("\u{feff}T"), vec![TokenKind::Ident, TokenKind::Eof]);
     }
 
     #[test]

@@ -102,7 +102,7 @@ pub fn days_in_month(year: i32, month: u8) -> u8 {
 /// `AddMonths`).
 pub fn add_months(ticks: i64, months: i64) -> Option<i64> {
     let c = to_civil(ticks)?;
-    let total = i64::from(c.year) * 12 + i64::from(c.month) - 1 + months;
+    let total = (i64::from(c.year) * 12 + i64::from(c.month) - 1).checked_add(months)?;
     let year = i32::try_from(total.div_euclid(12)).ok()?;
     let month = (total.rem_euclid(12) + 1) as u8;
     if !(1..=9999).contains(&year) {

@@ -277,3 +277,31 @@ pub fn timespan_unit(suffix: &str) -> Option<i64> {
         .find(|(u, _)| *u == suffix)
         .map(|(_, t)| *t)
 }
+
+/// Binding strength of a binary operator in Kusto's grammar (higher binds
+/// tighter), used by both the parser and the printer. It refines
+/// [`BinaryOp::precedence`](crate::ast::BinaryOp::precedence), which puts
+/// every comparison on one level: Kusto (checked with Kusto.Language) binds
+/// `<`/`>`/`<=`/`>=` tighter than `==`/`!=`/`=~`/`!~`, and the string
+/// operators (`has`, `contains`, `startswith`, `matches regex`...) tighter
+/// than `<` (`1 < 2 has 'a'` is `1 < (2 has 'a')`). `in`/`between` sit with
+/// equality ([`CMP_BINDING`]).
+pub(crate) fn binding(op: crate::ast::BinaryOp) -> u8 {
+    use crate::ast::BinaryOp as B;
+    match op {
+        B::Or => 1,
+        B::And => 2,
+        B::Eq | B::Ne | B::EqCi | B::NeCi => CMP_BINDING,
+        B::Lt | B::Le | B::Gt | B::Ge => 4,
+        B::Add | B::Sub => 6,
+        B::Mul | B::Div | B::Mod => 7,
+        _ => 5,
+    }
+}
+
+/// Binding strength of equality, list operators (`in`, `has_any`...) and
+/// `between`.
+pub(crate) const CMP_BINDING: u8 = 3;
+
+/// Binding strength of unary `-`/`+` (above every binary operator).
+pub(crate) const UNARY_BINDING: u8 = 8;

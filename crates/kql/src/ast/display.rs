@@ -18,10 +18,7 @@ use crate::token::is_keyword;
 
 /// Precedence of postfix expressions and atoms.
 const ATOM: u8 = 100;
-/// Precedence of unary operators (and negative numeric literals).
-const UNARY: u8 = 7;
-/// Precedence of comparisons, list operators and `between`.
-const CMP: u8 = 3;
+use crate::token::{binding, CMP_BINDING as CMP, UNARY_BINDING as UNARY};
 
 fn is_plain_word(s: &str) -> bool {
     let mut chars = s.chars();
@@ -189,18 +186,41 @@ fn comma_list<T: Display>(f: &mut Formatter<'_>, items: &[T]) -> fmt::Result {
     Ok(())
 }
 
+/// An expression whose pipeline (if it is one) is printed on one line
+/// (`T | where x | count`): used inside parentheses and argument lists.
+struct Inline<'a>(&'a Expr);
+
+impl Display for Inline<'_> {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match &self.0.kind {
+            ExprKind::Pipe { input, op } => write!(f, "{} | {op}", Inline(input)),
+            _ => self.0.fmt(f),
+        }
+    }
+}
+
+fn inline_list(f: &mut Formatter<'_>, items: &[Expr]) -> fmt::Result {
+    for (i, it) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        Inline(it).fmt(f)?;
+    }
+    Ok(())
+}
+
 /// The binding strength of an expression as printed.
 fn prec(e: &Expr) -> u8 {
     match &e.kind {
-        ExprKind::Binary { op, .. } => op.precedence(),
+        ExprKind::Binary { op, .. } => binding(*op),
         ExprKind::List { .. } | ExprKind::Between { .. } => CMP,
         ExprKind::Unary { .. } => UNARY,
         ExprKind::Literal(l) if is_negative_number(l) => UNARY,
-        ExprKind::Pipe { .. }
-        | ExprKind::Print(_)
-        | ExprKind::Range { .. }
-        | ExprKind::Union(_)
-        | ExprKind::Datatable { .. } => 0,
+        // A pipeline only appears bare where a whole pipeline may stand.
+        ExprKind::Pipe { .. } => 0,
+        // `print`/`range`/`union` extend to the right as far as they can, so
+        // the parser only ever puts them last; printed bare they read back
+        // the same. `datatable(...)[...]` is closed by its brackets.
         _ => ATOM,
     }
 }
@@ -240,7 +260,14 @@ impl Display for Expr {
         match &self.kind {
             ExprKind::Literal(l) => l.fmt(f),
             ExprKind::Name(id) => id.fmt(f),
-            ExprKind::Member { base, name } => write!(f, "{}.{}", At(base, ATOM), name),
+            ExprKind::Member { base, name } => {
+                // After `.` any plain word is a property name, keywords too.
+                if is_plain_word(&name.name) {
+                    write!(f, "{}.{}", At(base, ATOM), name.name)
+                } else {
+                    write!(f, "{}.{}", At(base, ATOM), name)
+                }
+            }
             ExprKind::Index { base, index } => write!(f, "{}[{}]", At(base, ATOM), index),
             ExprKind::Unary { op, expr } => {
                 f.write_str(match op {
@@ -254,12 +281,12 @@ impl Display for Expr {
                 }
             }
             ExprKind::Binary { op, left, right } => {
-                let p = op.precedence();
+                let p = binding(*op);
                 write!(f, "{} {} {}", At(left, p), op.text(), At(right, p + 1))
             }
             ExprKind::List { op, expr, items } => {
                 write!(f, "{} {} (", At(expr, CMP), op.text())?;
-                comma_list(f, items)?;
+                inline_list(f, items)?;
                 f.write_char(')')
             }
             ExprKind::Between {
@@ -273,7 +300,7 @@ impl Display for Expr {
             }
             ExprKind::Call { name, args } => {
                 write!(f, "{}(", name.name)?;
-                comma_list(f, args)?;
+                inline_list(f, args)?;
                 f.write_char(')')
             }
             ExprKind::Star => f.write_char('*'),
@@ -299,7 +326,7 @@ impl Display for Expr {
                 write!(f, "range {name} from {from} to {to} step {step}")
             }
             ExprKind::Union(u) => u.fmt(f),
-            ExprKind::Paren(inner) => write!(f, "({inner})"),
+            ExprKind::Paren(inner) => write!(f, "({})", Inline(inner)),
         }
     }
 }
@@ -505,13 +532,13 @@ impl Display for Operator {
             }
             OperatorKind::Evaluate { plugin, args } => {
                 write!(f, "evaluate {plugin}(")?;
-                comma_list(f, args)?;
+                inline_list(f, args)?;
                 f.write_char(')')
             }
             OperatorKind::As(name) => write!(f, "as {name}"),
             OperatorKind::Invoke { function, args } => {
                 write!(f, "invoke {function}(")?;
-                comma_list(f, args)?;
+                inline_list(f, args)?;
                 f.write_char(')')
             }
             OperatorKind::GetSchema => f.write_str("getschema"),

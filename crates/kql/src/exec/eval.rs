@@ -5,6 +5,8 @@ use crate::ast::BinaryOp;
 use crate::functions::ops::{self, ListMatcher};
 use crate::plan::{ListItem, PExpr};
 use crate::value::{Row, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 /// A subquery's result.
@@ -22,6 +24,8 @@ pub(crate) struct Env<'a> {
     pub lists: &'a [OnceLock<Result<Arc<ListMatcher>, String>>],
     /// Serialized input and the current index (row_number/prev/next).
     pub window: Option<(&'a [Row], usize)>,
+    /// Running state of row_number(.., restart)/row_cumsum, by node address.
+    pub state: Option<&'a RefCell<HashMap<usize, Value>>>,
 }
 
 impl Env<'_> {
@@ -31,6 +35,7 @@ impl Env<'_> {
             subs: &[],
             lists: &[],
             window: None,
+            state: None,
         }
     }
 }
@@ -232,9 +237,49 @@ pub(crate) fn eval(e: &PExpr, row: &[Value], env: &Env) -> Result<Value, EvalErr
         PExpr::Member { base, key } => member(&eval(base, row, env)?, key),
         PExpr::Index { base, index: i } => index(&eval(base, row, env)?, &eval(i, row, env)?),
         PExpr::Cast(x, t) => ops::cast(&eval(x, row, env)?, *t),
-        PExpr::RowNumber { start } => {
+        PExpr::RowNumber { start, restart } => {
             let idx = env.window.map(|(_, i)| i).unwrap_or(0) as i64;
-            Value::Long(start.saturating_add(idx))
+            match (restart, env.state) {
+                (Some(r), Some(state)) => {
+                    let key = e as *const PExpr as usize;
+                    let restart_now = ops::truthy(&eval(r, row, env)?) == Some(true);
+                    let prev = state.borrow().get(&key).cloned();
+                    let v = match prev {
+                        Some(Value::Long(p)) if !restart_now => p.saturating_add(1),
+                        _ => *start,
+                    };
+                    state.borrow_mut().insert(key, Value::Long(v));
+                    Value::Long(v)
+                }
+                _ => Value::Long(start.saturating_add(idx)),
+            }
+        }
+        PExpr::RowCumsum { term, restart } => {
+            let t = match eval(term, row, env)? {
+                Value::Int(i) => Value::Long(i64::from(i)),
+                other => other,
+            };
+            let Some(state) = env.state else {
+                return Ok(t);
+            };
+            let key = e as *const PExpr as usize;
+            let restart_now = match restart {
+                Some(r) => ops::truthy(&eval(r, row, env)?) == Some(true),
+                None => false,
+            };
+            let prev = state.borrow().get(&key).cloned();
+            let v = match prev {
+                Some(p) if !restart_now => {
+                    if t.is_null() {
+                        p
+                    } else {
+                        ops::binary(BinaryOp::Add, &p, &t).unwrap_or(p)
+                    }
+                }
+                _ => t,
+            };
+            state.borrow_mut().insert(key, v.clone());
+            v
         }
         PExpr::Prev {
             e,

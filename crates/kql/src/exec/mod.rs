@@ -21,7 +21,8 @@ use crate::span::Span;
 use crate::table::{Catalog, ScanRequest, Table};
 use crate::value::{Row, Value};
 use crate::EvalContext;
-use eval::{Env, SubValue};
+use eval::Env;
+pub(crate) use eval::SubValue;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -81,13 +82,54 @@ pub(crate) fn eval_const(e: &PExpr) -> Result<Value, EvalError> {
 
 /// Runs a plan.
 pub fn execute(plan: &Plan, catalog: &dyn Catalog, ctx: &EvalContext) -> Result<Table, EvalError> {
+    on_big_stack(|| execute_with(plan, catalog, ctx, Vec::new()))
+}
+
+/// Stack for planning and execution: both recurse over the (bounded) plan
+/// depth, and callers' threads may have small stacks.
+const STACK_BYTES: usize = 64 << 20;
+
+/// Runs `f` on a scoped thread with a [`STACK_BYTES`] stack (inline if the
+/// thread cannot be started). A panic in `f` is propagated to the caller.
+pub(crate) fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let slot = std::sync::Mutex::new(Some(f));
+    let take = || slot.lock().ok().and_then(|mut g| g.take());
+    let outcome = std::thread::scope(|s| {
+        let handle = std::thread::Builder::new()
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(s, || take().map(|g| g()));
+        match handle {
+            Ok(h) => Some(h.join()),
+            Err(_) => None,
+        }
+    });
+    match outcome {
+        Some(Ok(Some(v))) => v,
+        Some(Err(payload)) => std::panic::resume_unwind(payload),
+        // The thread could not start (or found no closure): run here.
+        Some(Ok(None)) | None => match take() {
+            Some(g) => g(),
+            None => std::panic::resume_unwind(Box::new("on_big_stack: closure already taken")),
+        },
+    }
+}
+
+/// Runs a plan whose subquery ids continue after `inherited` (plans made
+/// at run time by `bag_unpack`).
+pub(crate) fn execute_with(
+    plan: &Plan,
+    catalog: &dyn Catalog,
+    ctx: &EvalContext,
+    inherited: Vec<SubValue>,
+) -> Result<Table, EvalError> {
     let mut ex = Exec {
         catalog,
         ctx,
-        subs: Vec::new(),
+        subs: inherited,
         lists: (0..plan.list_caches).map(|_| OnceLock::new()).collect(),
         materialized: Mutex::new(HashMap::new()),
         materialized_base: plan.materialized,
+        list_base: plan.list_caches,
     };
     for s in &plan.subqueries {
         let rows = ex.collect(&s.node, Some(s.span))?;
@@ -116,6 +158,35 @@ pub fn execute(plan: &Plan, catalog: &dyn Catalog, ctx: &EvalContext) -> Result<
     })
 }
 
+/// The streaming operators on top of `node` (outermost first) and the
+/// node below them.
+fn streaming_chain(node: &Node) -> (Vec<&Node>, &Node) {
+    let mut chain = Vec::new();
+    let mut cur = node;
+    loop {
+        match cur {
+            Node::Filter { input, .. }
+            | Node::Project {
+                input,
+                window: false,
+                ..
+            } => {
+                chain.push(cur);
+                cur = input;
+            }
+            Node::MvExpand(m) => {
+                chain.push(cur);
+                cur = &m.input;
+            }
+            Node::Parse(p) => {
+                chain.push(cur);
+                cur = &p.input;
+            }
+            _ => return (chain, cur),
+        }
+    }
+}
+
 /// Where rows go: returns `Ok(false)` to stop the producer.
 pub(crate) type Sink<'s> = dyn FnMut(Row) -> Result<bool, EvalError> + 's;
 
@@ -126,6 +197,7 @@ pub(crate) struct Exec<'a> {
     lists: Vec<OnceLock<Result<Arc<ListMatcher>, String>>>,
     materialized: Mutex<HashMap<usize, Arc<Vec<Row>>>>,
     materialized_base: usize,
+    list_base: usize,
 }
 
 /// Rough heap + inline size of a value, for the memory budget.
@@ -161,6 +233,7 @@ impl<'a> Exec<'a> {
             subs: &self.subs,
             lists: &self.lists,
             window: None,
+            state: None,
         }
     }
 
@@ -219,30 +292,22 @@ impl<'a> Exec<'a> {
     /// Pushes the rows of `node` into `sink`.
     pub(crate) fn run(&self, node: &Node, sink: &mut Sink) -> Result<(), EvalError> {
         match node {
-            Node::Filter { input, .. }
-            | Node::Project {
-                input,
-                window: false,
-                ..
-            } => {
+            Node::Filter { .. }
+            | Node::Project { window: false, .. }
+            | Node::MvExpand(_)
+            | Node::Parse(_) => {
                 if self.run_parallel(node, sink)? {
                     return Ok(());
                 }
-                self.run(input, &mut |row| self.step(node, row, sink))
+                let (chain, base) = streaming_chain(node);
+                self.run(base, &mut |row| self.through(&chain, row, sink))
             }
-            Node::MvExpand(m) => {
+            Node::Scan { .. } => {
                 if self.run_parallel(node, sink)? {
                     return Ok(());
                 }
-                self.run(&m.input, &mut |row| self.step(node, row, sink))
+                self.run_scan(node, sink)
             }
-            Node::Parse(p) => {
-                if self.run_parallel(node, sink)? {
-                    return Ok(());
-                }
-                self.run(&p.input, &mut |row| self.step(node, row, sink))
-            }
-            Node::Scan { .. } => self.run_scan(node, sink),
             Node::Values { rows } => {
                 for r in rows.iter() {
                     if !sink(r.clone())? {
@@ -272,10 +337,12 @@ impl<'a> Exec<'a> {
                 window: true,
             } => {
                 let rows = self.collect(input, None)?;
+                let state = std::cell::RefCell::new(HashMap::new());
                 let base = self.env();
                 for i in 0..rows.len() {
                     let env = Env {
                         window: Some((&rows, i)),
+                        state: Some(&state),
                         ..base
                     };
                     let Some(r) = rows.get(i) else { break };
@@ -401,30 +468,6 @@ impl<'a> Exec<'a> {
                 }
                 Ok(())
             }
-        }
-    }
-
-    /// Applies one streaming operator to one input row.
-    pub(crate) fn step(&self, node: &Node, row: Row, sink: &mut Sink) -> Result<bool, EvalError> {
-        let env = self.env();
-        match node {
-            Node::Filter { pred, .. } => {
-                if eval(pred, &row, &env)?.as_bool() == Some(true) {
-                    sink(row)
-                } else {
-                    Ok(true)
-                }
-            }
-            Node::Project { exprs, .. } => {
-                let mut out = Vec::with_capacity(exprs.len());
-                for e in exprs {
-                    out.push(eval(e, &row, &env)?);
-                }
-                sink(out)
-            }
-            Node::MvExpand(m) => self.mv_expand_row(m, row, &env, sink),
-            Node::Parse(p) => self.parse_row(p, row, &env, sink),
-            _ => sink(row),
         }
     }
 
@@ -555,7 +598,6 @@ impl<'a> Exec<'a> {
             }
             return Ok(true);
         }
-        chain.reverse();
         let chain_rev = chain;
         let stop = std::sync::atomic::AtomicBool::new(false);
         let result = std::thread::scope(|s| -> Result<(), EvalError> {
@@ -578,7 +620,7 @@ impl<'a> Exec<'a> {
                                 return;
                             }
                         };
-                        let res = self.through_rev(chain, row, &mut |out| {
+                        let res = self.through(chain, row, &mut |out| {
                             batch.push(out);
                             Ok(true)
                         });
@@ -624,19 +666,45 @@ impl<'a> Exec<'a> {
         result.map(|_| true)
     }
 
-    /// Pushes a row through `chain` (outermost operator first).
+    /// Pushes a row through `chain` (outermost operator first): 1:1
+    /// operators are applied in a loop, so long pipelines do not deepen the
+    /// stack; only mv-expand recurses for the operators after it.
     fn through(&self, chain: &[&Node], row: Row, sink: &mut Sink) -> Result<bool, EvalError> {
-        match chain.split_last() {
-            None => sink(row),
-            Some((first, rest)) => self.step(first, row, &mut |r| self.through(rest, r, sink)),
+        let env = self.env();
+        let mut row = row;
+        let mut i = chain.len();
+        while i > 0 {
+            i -= 1;
+            let Some(node) = chain.get(i) else { break };
+            match node {
+                Node::Filter { pred, .. } => {
+                    let keep = match eval(pred, &row, &env)? {
+                        Value::Bool(b) => b,
+                        Value::Dynamic(j) => j.as_bool() == Some(true),
+                        _ => false,
+                    };
+                    if !keep {
+                        return Ok(true);
+                    }
+                }
+                Node::Project { exprs, .. } => {
+                    let mut out = Vec::with_capacity(exprs.len());
+                    for e in exprs {
+                        out.push(eval(e, &row, &env)?);
+                    }
+                    row = out;
+                }
+                Node::Parse(p) => match self.parse_row(p, row, &env)? {
+                    Some(r) => row = r,
+                    None => return Ok(true),
+                },
+                Node::MvExpand(m) => {
+                    let rest = chain.get(..i).unwrap_or(&[]);
+                    return self.mv_expand_row(m, row, &env, &mut |r| self.through(rest, r, sink));
+                }
+                _ => {}
+            }
         }
-    }
-
-    /// Same with the chain innermost first.
-    fn through_rev(&self, chain: &[&Node], row: Row, sink: &mut Sink) -> Result<bool, EvalError> {
-        match chain.split_first() {
-            None => sink(row),
-            Some((first, rest)) => self.step(first, row, &mut |r| self.through_rev(rest, r, sink)),
-        }
+        sink(row)
     }
 }

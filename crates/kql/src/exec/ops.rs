@@ -300,7 +300,9 @@ impl Exec<'_> {
                 }
             }
             rows_seen += 1;
-            if rows_seen % MEMORY_CHECK_EVERY == 0 {
+            // Summing every group's estimate is O(groups): do it less often
+            // as the number of groups grows.
+            if rows_seen % MEMORY_CHECK_EVERY.max(groups.len()) == 0 {
                 let acc_bytes: usize = groups
                     .iter()
                     .map(|(_, accs)| accs.iter().map(|a| a.memory() + 16).sum::<usize>())
@@ -352,6 +354,8 @@ impl Exec<'_> {
         let mut buf: Vec<(Row, Row)> = Vec::new();
         let mut bytes = 0usize;
         let cmp = |a: &(Row, Row), b: &(Row, Row)| cmp_keys(&a.0, &b.0, keys);
+        // For top-N the buffer is trimmed back to N whenever it doubles.
+        let trim_at = limit.map(|n| n.saturating_mul(2).max(64));
         self.run(input, &mut |row| {
             let mut k = Vec::with_capacity(keys.len());
             for s in keys {
@@ -359,14 +363,18 @@ impl Exec<'_> {
             }
             bytes += row_bytes(&row) + row_bytes(&k);
             buf.push((k, row));
-            if let Some(n) = limit {
-                if buf.len() >= n.saturating_mul(2).max(1024) {
+            if let (Some(n), Some(t)) = (limit, trim_at) {
+                if buf.len() >= t {
                     let sorted = merge_sort(std::mem::take(&mut buf), &cmp);
                     buf = sorted.into_iter().take(n).collect();
                     bytes = buf.iter().map(|(k, r)| row_bytes(k) + row_bytes(r)).sum();
                 }
             }
-            self.limit_rows(buf.len(), "sort", Some(span))?;
+            let held = match limit {
+                Some(n) => buf.len().min(n),
+                None => buf.len(),
+            };
+            self.limit_rows(held, "sort", Some(span))?;
             self.limit_memory(bytes, "sort", Some(span))?;
             Ok(true)
         })?;
@@ -574,13 +582,13 @@ impl Exec<'_> {
         Ok(true)
     }
 
+    /// Parses one row: `None` when parse-where drops it.
     pub(super) fn parse_row(
         &self,
         p: &ParseSpec,
         row: Row,
         env: &Env,
-        sink: &mut Sink,
-    ) -> Result<bool, EvalError> {
+    ) -> Result<Option<Row>, EvalError> {
         let v = eval(&p.source, &row, env)?;
         let text = match &v {
             Value::String(s) => s.to_string(),
@@ -589,7 +597,7 @@ impl Exec<'_> {
         };
         let caps = p.regex.captures(&text);
         if caps.is_none() && p.drop_nonmatching {
-            return Ok(true);
+            return Ok(None);
         }
         let mut out = row;
         out.resize(p.width, Value::Null);
@@ -606,13 +614,13 @@ impl Exec<'_> {
                 None => Value::null_of(*ty),
             };
             if p.drop_nonmatching && val.is_null() && *ty != Type::String && caps.is_some() {
-                return Ok(true);
+                return Ok(None);
             }
             if let Some(slot) = out.get_mut(*idx) {
                 *slot = val;
             }
         }
-        sink(out)
+        Ok(Some(out))
     }
 
     /// `evaluate bag_unpack`: one column per property (sorted), types
@@ -687,24 +695,23 @@ impl Exec<'_> {
         let input = Node::Values {
             rows: Arc::new(out_rows),
         };
-        let plan = crate::plan::plan_rest(
-            &spec.rest,
-            &spec.scope,
-            input,
-            schema,
-            self.catalog,
-            self.materialized_base,
-        )
-        .map_err(|d| {
-            let first = d.0.first();
-            EvalError::new(
-                codes::PLAN,
-                first
-                    .map(|x| x.message.clone())
-                    .unwrap_or_else(|| "cannot plan the query".into()),
-                first.and_then(|x| x.span()),
-            )
-        })?;
-        super::execute(&plan, self.catalog, self.ctx)
+        let bases = crate::plan::RestBases {
+            materialized: self.materialized_base,
+            subqueries: self.subs.len(),
+            list_caches: self.list_base,
+        };
+        let plan =
+            crate::plan::plan_rest(&spec.rest, &spec.scope, input, schema, self.catalog, bases)
+                .map_err(|d| {
+                    let first = d.0.first();
+                    EvalError::new(
+                        codes::PLAN,
+                        first
+                            .map(|x| x.message.clone())
+                            .unwrap_or_else(|| "cannot plan the query".into()),
+                        first.and_then(|x| x.span()),
+                    )
+                })?;
+        super::execute_with(&plan, self.catalog, self.ctx, self.subs.clone())
     }
 }

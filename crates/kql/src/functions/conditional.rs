@@ -2,14 +2,14 @@
 //! `min_of`, `isempty`/`isnull` and friends, `not`.
 
 use super::ops::{cast, compare, truthy};
-use super::{arg, unify, ArgInfo};
+use super::{arg, unify, unify_lenient, ArgInfo};
 use crate::value::{Type, Value};
 use std::cmp::Ordering;
 
 type R = Result<Value, String>;
 
 pub fn iff_ret(a: &[ArgInfo]) -> Result<Type, String> {
-    unify(a.iter().skip(1))
+    unify_lenient(a.iter().skip(1))
 }
 
 /// Promotes a numeric result to the type of its sibling branch (the planner
@@ -40,7 +40,7 @@ pub fn case_ret(a: &[ArgInfo]) -> Result<Type, String> {
         .enumerate()
         .filter(|(i, _)| i % 2 == 1 || *i == a.len() - 1)
         .map(|(_, x)| x);
-    unify(values)
+    unify_lenient(values)
 }
 
 pub fn case(a: &[Value]) -> R {
@@ -205,7 +205,23 @@ mod tests {
             super::iff_ret(&[a(Type::Bool), a(Type::Int), a(Type::Long)]),
             Ok(Type::Long)
         );
-        assert!(super::iff_ret(&[a(Type::Bool), a(Type::String), a(Type::Long)]).is_err());
+        assert_eq!(
+            super::iff_ret(&[a(Type::Bool), a(Type::String), a(Type::Long)]),
+            Ok(Type::Dynamic)
+        );
+        assert_eq!(
+            super::iff_ret(&[a(Type::Bool), a(Type::Dynamic), a(Type::Long)]),
+            Ok(Type::Long)
+        );
+        assert_eq!(
+            super::iff_ret(&[a(Type::Bool), a(Type::Long), a(Type::Real)]),
+            Ok(Type::Real)
+        );
+        assert!(super::coalesce_ret(&[a(Type::String), a(Type::Long)]).is_err());
+        assert_eq!(
+            super::coalesce_ret(&[a(Type::Long), a(Type::Real)]),
+            Ok(Type::Real)
+        );
         assert_eq!(
             super::case_ret(&[
                 a(Type::Bool),

@@ -86,6 +86,32 @@ pub fn gettype(a: &[Value]) -> R {
     Ok(Value::string(name))
 }
 
+/// `parse_version("1.2.3.4")`: up to four dot-separated parts of up to 8
+/// digits each, as one comparable decimal (each part padded to 8 digits).
+pub fn parse_version(a: &[Value]) -> R {
+    let s = super::arg_str(a, 0);
+    let parts: Vec<&str> = s.trim().split('.').collect();
+    if parts.is_empty()
+        || parts.len() > 4
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || p.len() > 8 || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Ok(Value::Null);
+    }
+    let mut digits = String::new();
+    for i in 0..4 {
+        let p = parts.get(i).copied().unwrap_or("0");
+        digits.push_str(&format!("{p:0>8}"));
+    }
+    Ok(digits
+        .trim_start_matches('0')
+        .parse::<crate::value::Decimal>()
+        .or_else(|_| "0".parse())
+        .map(Value::Decimal)
+        .unwrap_or(Value::Null))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::functions::test_util::{check, j, s};
@@ -131,6 +157,23 @@ mod tests {
             ),
             ("tohex", vec![Value::Long(256), Value::Long(2)], s("100")),
             ("gettype", vec![j(json!([1]))], s("array")),
+            (
+                "parse_version",
+                vec![s("1.2.3.4")],
+                Value::Decimal("1000000020000000300000004".parse().unwrap_or_default()),
+            ),
+            (
+                "parse_version",
+                vec![s("0.0.0.1")],
+                Value::Decimal(1.into()),
+            ),
+            (
+                "parse_version",
+                vec![s("1.2")],
+                Value::Decimal("1000000020000000000000000".parse().unwrap_or_default()),
+            ),
+            ("parse_version", vec![s("1.2.3.4.5")], Value::Null),
+            ("parse_version", vec![s("1.x")], Value::Null),
             ("gettype", vec![Value::Long(1)], s("long")),
             ("tobool", vec![s("TRUE")], Value::Bool(true)),
             (

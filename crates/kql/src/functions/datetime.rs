@@ -34,7 +34,10 @@ pub fn bin_ret(a: &[ArgInfo]) -> Result<Type, String> {
 }
 
 fn floor_ticks(t: i64, size: i64) -> Option<i64> {
-    (size > 0).then(|| t - t.rem_euclid(size))
+    if size <= 0 {
+        return None;
+    }
+    t.checked_sub(t.rem_euclid(size))
 }
 
 fn bin_value(x: &Value, size: &Value) -> Value {
@@ -68,7 +71,10 @@ fn bin_value(x: &Value, size: &Value) -> Value {
             if s <= 0 {
                 return Value::Null;
             }
-            Value::Long(v.div_euclid(s) * s)
+            v.div_euclid(s)
+                .checked_mul(s)
+                .map(Value::Long)
+                .unwrap_or(Value::Null)
         }
         (Value::Decimal(d), _) => match super::ops::cast(&size, Type::Decimal) {
             Value::Decimal(s) if s > rust_decimal::Decimal::ZERO => {
@@ -100,14 +106,20 @@ pub fn bin_at(a: &[Value]) -> R {
     Ok(match (&*x, &*anchor) {
         (Value::Null, _) | (_, Value::Null) => Value::Null,
         (Value::DateTime(t), Value::DateTime(an)) => {
-            match bin_value(&Value::TimeSpan(t - an), size) {
-                Value::TimeSpan(d) => Value::DateTime(d + an),
+            match bin_value(
+                &t.checked_sub(*an).map(Value::TimeSpan).unwrap_or_default(),
+                size,
+            ) {
+                Value::TimeSpan(d) => d.checked_add(*an).map(Value::DateTime).unwrap_or_default(),
                 _ => Value::Null,
             }
         }
         (Value::TimeSpan(t), Value::TimeSpan(an)) => {
-            match bin_value(&Value::TimeSpan(t - an), size) {
-                Value::TimeSpan(d) => Value::TimeSpan(d + an),
+            match bin_value(
+                &t.checked_sub(*an).map(Value::TimeSpan).unwrap_or_default(),
+                size,
+            ) {
+                Value::TimeSpan(d) => d.checked_add(*an).map(Value::TimeSpan).unwrap_or_default(),
                 _ => Value::Null,
             }
         }
@@ -118,8 +130,11 @@ pub fn bin_at(a: &[Value]) -> R {
             ) else {
                 return Ok(Value::Null);
             };
-            match bin_value(&Value::Long(v - an), size) {
-                Value::Long(d) => Value::Long(d + an),
+            match bin_value(
+                &v.checked_sub(an).map(Value::Long).unwrap_or_default(),
+                size,
+            ) {
+                Value::Long(d) => d.checked_add(an).map(Value::Long).unwrap_or_default(),
                 _ => Value::Null,
             }
         }
@@ -147,12 +162,12 @@ fn offset(a: &[Value]) -> Option<i64> {
 }
 
 fn start_of_day(t: i64, off: i64) -> Option<i64> {
-    Some(t.div_euclid(DAY) * DAY + off.checked_mul(DAY)?)
+    (t.div_euclid(DAY) * DAY).checked_add(off.checked_mul(DAY)?)
 }
 
 fn start_of_week(t: i64, off: i64) -> Option<i64> {
     let day = t.div_euclid(DAY) * DAY;
-    Some(day - time::weekday(t) * DAY + off.checked_mul(7 * DAY)?)
+    (day - time::weekday(t) * DAY).checked_add(off.checked_mul(7 * DAY)?)
 }
 
 fn start_of_month(t: i64, off: i64) -> Option<i64> {
@@ -494,7 +509,7 @@ pub fn make_timespan(a: &[Value]) -> R {
         .checked_mul(DAY)
         .and_then(|x| x.checked_add(h.checked_mul(HOUR)?))
         .and_then(|x| x.checked_add(m.checked_mul(MINUTE)?))
-        .map(|x| x + (s * SECOND as f64).round() as i64);
+        .and_then(|x| x.checked_add((s * SECOND as f64).round() as i64));
     Ok(t.map(Value::TimeSpan).unwrap_or(Value::Null))
 }
 

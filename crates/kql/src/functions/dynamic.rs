@@ -2,6 +2,7 @@
 //! `pack_array`, `bag_pack`, set operations, slicing, `zip`...
 
 use super::ops::{compare, json_to_value, str_of, value_to_json};
+
 use super::{arg, arg_array, arg_i64, arg_str};
 use crate::value::Value;
 use serde_json::{Map, Value as J};
@@ -22,6 +23,13 @@ pub fn array_length(a: &[Value]) -> R {
 
 pub fn pack_array(a: &[Value]) -> R {
     arr(a.iter().map(value_to_json).collect())
+}
+
+pub fn bag_pack_ret(a: &[super::ArgInfo]) -> Result<crate::value::Type, String> {
+    if a.len() % 2 != 0 {
+        return Err("bag_pack() needs key, value pairs (an even number of arguments)".into());
+    }
+    Ok(crate::value::Type::Dynamic)
 }
 
 pub fn bag_pack(a: &[Value]) -> R {
@@ -264,6 +272,203 @@ pub fn zip(a: &[Value]) -> R {
             )
         })
         .collect())
+}
+
+/// Follows a JSONPath of the forms `$.a.b`, `$['a']["b"]`, `$.a[0]`.
+fn json_path<'a>(root: &'a J, path: &str) -> Option<&'a J> {
+    let p = path.trim();
+    let mut rest = p.strip_prefix('$').unwrap_or(p);
+    let mut cur = root;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            let (key, tail) = r.split_at(end);
+            if !key.is_empty() {
+                cur = cur.as_object()?.get(key)?;
+            }
+            rest = tail;
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            let (inner, tail) = (r[..end].trim(), &r[end + 1..]);
+            cur = if let Some(q) = inner
+                .strip_prefix('\'')
+                .and_then(|x| x.strip_suffix('\''))
+                .or_else(|| inner.strip_prefix('"').and_then(|x| x.strip_suffix('"')))
+            {
+                cur.as_object()?.get(q)?
+            } else {
+                let i: i64 = inner.parse().ok()?;
+                let arr = cur.as_array()?;
+                let idx = if i < 0 { i + arr.len() as i64 } else { i };
+                arr.get(usize::try_from(idx).ok()?)?
+            };
+            rest = tail;
+        } else {
+            return None;
+        }
+    }
+    Some(cur)
+}
+
+pub fn extract_json_ret(a: &[super::ArgInfo]) -> Result<crate::value::Type, String> {
+    Ok(a.get(2)
+        .and_then(|t| t.type_of)
+        .unwrap_or(crate::value::Type::String))
+}
+
+/// `extract_json(path, json [, typeof(T)])`: the element at a JSONPath, as
+/// a string (or cast to T); `""`/null when absent.
+pub fn extract_json(a: &[Value]) -> R {
+    let typed = if a.len() > 2 {
+        crate::value::Type::from_name(&arg_str(a, 2))
+    } else {
+        None
+    };
+    let doc = match arg(a, 1) {
+        Value::Dynamic(j) => Some((**j).clone()),
+        Value::Null => None,
+        other => serde_json::from_str::<J>(&str_of(other)).ok(),
+    };
+    let found = doc.as_ref().and_then(|d| json_path(d, &arg_str(a, 0)));
+    let v = match found {
+        None | Some(J::Null) => Value::Null,
+        Some(j) => json_to_value(j),
+    };
+    Ok(match typed {
+        None | Some(crate::value::Type::String) => Value::string(super::ops::to_string(&v)),
+        Some(t) => super::ops::cast(&v, t),
+    })
+}
+
+pub fn dynamic_to_json(a: &[Value]) -> R {
+    Ok(Value::string(match arg(a, 0) {
+        Value::Null => "null".to_string(),
+        v => value_to_json(v).to_string(),
+    }))
+}
+
+/// Longest array `range`/`repeat` build.
+const MAX_ARRAY: usize = 1_048_576;
+
+/// Fails when a range would have more than [`MAX_ARRAY`] elements (`steps`
+/// is (stop - start) / step).
+fn too_many(steps: i128) -> Result<(), String> {
+    if steps >= MAX_ARRAY as i128 {
+        Err(format!("range(): more than {MAX_ARRAY} elements"))
+    } else {
+        Ok(())
+    }
+}
+
+/// `range(start, stop [, step])` as an array (numbers, or datetimes and
+/// timespans with a timespan step).
+pub fn range(a: &[Value]) -> R {
+    let (start, stop) = (
+        super::ops::normalize(arg(a, 0)),
+        super::ops::normalize(arg(a, 1)),
+    );
+    let step = if a.len() > 2 {
+        arg(a, 2).clone()
+    } else {
+        Value::Long(1)
+    };
+    let mut out = Vec::new();
+    match (&*start, &*stop) {
+        (Value::DateTime(s), Value::DateTime(e)) | (Value::TimeSpan(s), Value::TimeSpan(e)) => {
+            let Some(d) = super::arg_ts(std::slice::from_ref(&step), 0).filter(|d| *d != 0) else {
+                return Ok(Value::Null);
+            };
+            let is_dt = matches!(&*start, Value::DateTime(_));
+            too_many((i128::from(*e) - i128::from(*s)) / i128::from(d))?;
+            let mut t = *s;
+            while (d > 0 && t <= *e) || (d < 0 && t >= *e) {
+                if out.len() >= MAX_ARRAY {
+                    return Err(format!("range(): more than {MAX_ARRAY} elements"));
+                }
+                let v = if is_dt {
+                    Value::DateTime(t)
+                } else {
+                    Value::TimeSpan(t)
+                };
+                out.push(value_to_json(&v));
+                match t.checked_add(d) {
+                    Some(n) => t = n,
+                    None => break,
+                }
+            }
+        }
+        (Value::Int(_) | Value::Long(_), Value::Int(_) | Value::Long(_))
+            if matches!(
+                super::ops::normalize(&step).as_ref(),
+                Value::Int(_) | Value::Long(_)
+            ) =>
+        {
+            let (Some(s), Some(e), Some(d)) = (
+                arg_i64(a, 0),
+                arg_i64(a, 1),
+                arg_i64(std::slice::from_ref(&step), 0),
+            ) else {
+                return Ok(Value::Null);
+            };
+            if d == 0 {
+                return Ok(Value::Null);
+            }
+            too_many((i128::from(e) - i128::from(s)) / i128::from(d))?;
+            let mut x = s;
+            while (d > 0 && x <= e) || (d < 0 && x >= e) {
+                if out.len() >= MAX_ARRAY {
+                    return Err(format!("range(): more than {MAX_ARRAY} elements"));
+                }
+                out.push(J::from(x));
+                match x.checked_add(d) {
+                    Some(n) => x = n,
+                    None => break,
+                }
+            }
+        }
+        _ => {
+            let (Some(s), Some(e), Some(d)) = (
+                super::arg_f64(a, 0),
+                super::arg_f64(a, 1),
+                super::arg_f64(std::slice::from_ref(&step), 0),
+            ) else {
+                return Ok(Value::Null);
+            };
+            if d == 0.0 || !d.is_finite() || !s.is_finite() || !e.is_finite() {
+                return Ok(Value::Null);
+            }
+            let n = ((e - s) / d).floor();
+            if n > MAX_ARRAY as f64 {
+                return Err(format!("range(): more than {MAX_ARRAY} elements"));
+            }
+            let mut i = 0.0;
+            loop {
+                let x = s + i * d;
+                if (d > 0.0 && x > e) || (d < 0.0 && x < e) {
+                    break;
+                }
+                if out.len() >= MAX_ARRAY {
+                    return Err(format!("range(): more than {MAX_ARRAY} elements"));
+                }
+                out.push(value_to_json(&Value::Real(x)));
+                i += 1.0;
+            }
+        }
+    }
+    arr(out)
+}
+
+/// `repeat(value, count)`: an array of `count` copies.
+pub fn repeat(a: &[Value]) -> R {
+    let Some(n) = arg_i64(a, 1) else {
+        return Ok(Value::Null);
+    };
+    let n = usize::try_from(n.max(0)).unwrap_or(0);
+    if n > MAX_ARRAY {
+        return Err(format!("repeat(): more than {MAX_ARRAY} elements"));
+    }
+    let j = value_to_json(arg(a, 0));
+    arr(vec![j; n])
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! IPv4 builtins: parsing, private-range and CIDR tests, comparison, and
-//! finding addresses inside text. Unparseable input gives null.
+//! IP builtins: IPv4 parsing, private-range and CIDR tests, comparison,
+//! finding addresses inside text; IPv6 comparison and ranges (IPv4 input
+//! accepted as `::ffff:a.b.c.d`). Unparseable input gives null.
 
 use super::ops::{json_to_value, str_of};
 use super::{arg, arg_i64, arg_str};
@@ -256,6 +257,140 @@ pub fn has_ipv4_prefix(a: &[Value]) -> R {
     Ok(Value::Bool(text_has(&arg_str(a, 0), p.trim(), true)))
 }
 
+pub fn format_ipv4_mask(a: &[Value]) -> R {
+    let Some(ip) = ip_arg(a, 0) else {
+        return Ok(Value::empty_string());
+    };
+    let p = if a.len() > 1 {
+        match arg_i64(a, 1).and_then(|p| u8::try_from(p).ok()) {
+            Some(p) if p <= 32 => p,
+            _ => return Ok(Value::empty_string()),
+        }
+    } else {
+        32
+    };
+    let p = p.min(ip.prefix);
+    Ok(Value::string(format!("{}/{p}", dotted(ip.addr & mask(p)))))
+}
+
+pub fn ipv4_netmask_suffix(a: &[Value]) -> R {
+    Ok(match ip_arg(a, 0) {
+        Some(ip) => Value::Long(i64::from(ip.prefix)),
+        None => Value::Null,
+    })
+}
+
+// ------------------------------------------------------------------ IPv6
+
+/// An IPv6 address (IPv4 mapped into `::ffff:0:0/96`) and its prefix.
+fn parse6(text: &str) -> Option<(u128, u8)> {
+    let t = text.trim();
+    let (ip, prefix) = match t.split_once('/') {
+        Some((ip, p)) => (ip.trim(), Some(p.trim().parse::<u8>().ok()?)),
+        None => (t, None),
+    };
+    if let Ok(v6) = ip.parse::<std::net::Ipv6Addr>() {
+        let p = prefix.unwrap_or(128);
+        return (p <= 128).then_some((u128::from(v6), p));
+    }
+    let v4 = parse_addr(ip)?;
+    let p = prefix.unwrap_or(32);
+    (p <= 32).then_some(((0xffff_u128 << 32) | u128::from(v4), p + 96))
+}
+
+fn mask6(prefix: u8) -> u128 {
+    if prefix == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(prefix.min(128)))
+    }
+}
+
+fn ip6_arg(a: &[Value], i: usize) -> Option<(u128, u8)> {
+    match arg(a, i) {
+        Value::Null => None,
+        v => parse6(&str_of(v)),
+    }
+}
+
+fn prefix6_arg(a: &[Value]) -> Option<u8> {
+    if a.len() > 2 {
+        arg_i64(a, 2)
+            .and_then(|p| u8::try_from(p).ok())
+            .filter(|p| *p <= 128)
+    } else {
+        Some(128)
+    }
+}
+
+pub fn ipv6_compare(a: &[Value]) -> R {
+    let (Some(x), Some(y), Some(p)) = (ip6_arg(a, 0), ip6_arg(a, 1), prefix6_arg(a)) else {
+        return Ok(Value::Null);
+    };
+    let m = mask6(p.min(x.1).min(y.1));
+    Ok(Value::Long(match (x.0 & m).cmp(&(y.0 & m)) {
+        std::cmp::Ordering::Less => -1,
+        std::cmp::Ordering::Equal => 0,
+        std::cmp::Ordering::Greater => 1,
+    }))
+}
+
+pub fn ipv6_is_match(a: &[Value]) -> R {
+    Ok(match ipv6_compare(a)? {
+        Value::Long(c) => Value::Bool(c == 0),
+        _ => Value::Null,
+    })
+}
+
+fn in_range6(ip: (u128, u8), range: (u128, u8)) -> bool {
+    let m = mask6(ip.1.min(range.1));
+    ip.0 & m == range.0 & m
+}
+
+pub fn ipv6_is_in_range(a: &[Value]) -> R {
+    Ok(match (ip6_arg(a, 0), ip6_arg(a, 1)) {
+        (Some(ip), Some(r)) => Value::Bool(in_range6(ip, r)),
+        _ => Value::Null,
+    })
+}
+
+pub fn ipv6_is_in_any_range(a: &[Value]) -> R {
+    let Some(ip) = ip6_arg(a, 0) else {
+        return Ok(Value::Null);
+    };
+    let found = items(a, 1)
+        .iter()
+        .filter_map(|r| parse6(r))
+        .any(|r| in_range6(ip, r));
+    Ok(Value::Bool(found))
+}
+
+/// The full form `0000:0000:...:0001` (as `parse_ipv6` prints).
+fn full6(v: u128) -> String {
+    let parts: Vec<String> = (0..8)
+        .rev()
+        .map(|i| format!("{:04x}", (v >> (16 * i)) & 0xffff))
+        .collect();
+    parts.join(":")
+}
+
+pub fn parse_ipv6(a: &[Value]) -> R {
+    Ok(match ip6_arg(a, 0) {
+        Some((v, p)) => Value::string(full6(v & mask6(p))),
+        None => Value::empty_string(),
+    })
+}
+
+pub fn parse_ipv6_mask(a: &[Value]) -> R {
+    let (Some((v, p)), Some(m)) = (ip6_arg(a, 0), arg_i64(a, 1)) else {
+        return Ok(Value::empty_string());
+    };
+    let Some(m) = u8::try_from(m).ok().filter(|m| *m <= 128) else {
+        return Ok(Value::empty_string());
+    };
+    Ok(Value::string(full6(v & mask6(p.min(m)))))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::functions::test_util::{check, j, s};
@@ -426,7 +561,94 @@ mod tests {
                 vec![s("x 127.0.0.1 y"), s("127.0.")],
                 t.clone(),
             ),
-            ("has_ipv4_prefix", vec![s("x 127.0.0 y"), s("127.0.")], f),
+            (
+                "has_ipv4_prefix",
+                vec![s("x 127.0.0 y"), s("127.0.")],
+                f.clone(),
+            ),
+            (
+                "format_ipv4_mask",
+                vec![s("192.168.1.255"), Value::Long(24)],
+                s("192.168.1.0/24"),
+            ),
+            (
+                "ipv4_netmask_suffix",
+                vec![s("192.168.1.1/24")],
+                Value::Long(24),
+            ),
+            (
+                "ipv4_netmask_suffix",
+                vec![s("192.168.1.1")],
+                Value::Long(32),
+            ),
+            (
+                "ipv6_compare",
+                vec![s("::ffff:7f00:1"), s("127.0.0.1")],
+                Value::Long(0),
+            ),
+            (
+                "ipv6_compare",
+                vec![s("fe80::85d:e82c:9446:7994"), s("fe80::85d:e82c:9446:7995")],
+                Value::Long(-1),
+            ),
+            (
+                "ipv6_compare",
+                vec![
+                    s("fe80::85d:e82c:9446:7994/127"),
+                    s("fe80::85d:e82c:9446:7995/127"),
+                ],
+                Value::Long(0),
+            ),
+            (
+                "ipv6_is_match",
+                vec![
+                    s("fe80::85d:e82c:9446:7994"),
+                    s("fe80::85d:e82c:9446:7995"),
+                    Value::Long(127),
+                ],
+                t.clone(),
+            ),
+            (
+                "ipv6_is_in_range",
+                vec![s("fe80::85d:e82c:9446:7994"), s("fe80::/10")],
+                t.clone(),
+            ),
+            (
+                "ipv6_is_in_range",
+                vec![s("2001:db8::1"), s("fe80::/10")],
+                f.clone(),
+            ),
+            (
+                "ipv6_is_in_range",
+                vec![s("10.1.2.3"), s("10.0.0.0/8")],
+                t.clone(),
+            ),
+            (
+                "ipv6_is_in_range",
+                vec![s("garbage"), s("fe80::/10")],
+                n.clone(),
+            ),
+            (
+                "ipv6_is_in_any_range",
+                vec![s("fe80::1"), j(json!(["2001:db8::/32", "fe80::/10"]))],
+                t.clone(),
+            ),
+            (
+                "parse_ipv6",
+                vec![s("127.0.0.1")],
+                s("0000:0000:0000:0000:0000:ffff:7f00:0001"),
+            ),
+            (
+                "parse_ipv6",
+                vec![s("fe80::85d:e82c:9446:7994/120")],
+                s("fe80:0000:0000:0000:085d:e82c:9446:7900"),
+            ),
+            (
+                "parse_ipv6_mask",
+                vec![s("fe80::85d:e82c:9446:7994"), Value::Long(120)],
+                s("fe80:0000:0000:0000:085d:e82c:9446:7900"),
+            ),
+            ("parse_ipv6", vec![s("nope")], s("")),
         ]);
     }
 }

@@ -125,6 +125,43 @@ pub fn isfinite(a: &[Value]) -> R {
     real_test(a, f64::is_finite)
 }
 
+fn bits(a: &[Value], f: fn(i64, i64) -> Option<i64>) -> R {
+    Ok(match (arg_i64(a, 0), arg_i64(a, 1)) {
+        (Some(x), Some(y)) => f(x, y).map(Value::Long).unwrap_or(Value::Null),
+        _ => Value::Null,
+    })
+}
+
+pub fn binary_and(a: &[Value]) -> R {
+    bits(a, |x, y| Some(x & y))
+}
+pub fn binary_or(a: &[Value]) -> R {
+    bits(a, |x, y| Some(x | y))
+}
+pub fn binary_xor(a: &[Value]) -> R {
+    bits(a, |x, y| Some(x ^ y))
+}
+pub fn binary_shift_left(a: &[Value]) -> R {
+    bits(a, |x, y| {
+        u32::try_from(y).ok().and_then(|y| x.checked_shl(y))
+    })
+}
+pub fn binary_shift_right(a: &[Value]) -> R {
+    bits(a, |x, y| {
+        u32::try_from(y).ok().and_then(|y| x.checked_shr(y))
+    })
+}
+pub fn binary_not(a: &[Value]) -> R {
+    Ok(arg_i64(a, 0)
+        .map(|x| Value::Long(!x))
+        .unwrap_or(Value::Null))
+}
+pub fn bitset_count_ones(a: &[Value]) -> R {
+    Ok(arg_i64(a, 0)
+        .map(|x| Value::Long(i64::from(x.count_ones())))
+        .unwrap_or(Value::Null))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::functions::test_util::check;
@@ -158,6 +195,39 @@ mod tests {
             ("isnan", vec![Value::Real(f64::NAN)], Value::Bool(true)),
             ("isinf", vec![Value::Real(f64::INFINITY)], Value::Bool(true)),
             ("isfinite", vec![Value::Real(1.0)], Value::Bool(true)),
+            (
+                "binary_and",
+                vec![Value::Long(6), Value::Long(3)],
+                Value::Long(2),
+            ),
+            (
+                "binary_or",
+                vec![Value::Long(6), Value::Long(3)],
+                Value::Long(7),
+            ),
+            (
+                "binary_xor",
+                vec![Value::Long(6), Value::Long(3)],
+                Value::Long(5),
+            ),
+            ("binary_not", vec![Value::Long(0)], Value::Long(-1)),
+            (
+                "binary_shift_left",
+                vec![Value::Long(1), Value::Long(4)],
+                Value::Long(16),
+            ),
+            (
+                "binary_shift_right",
+                vec![Value::Long(16), Value::Long(4)],
+                Value::Long(1),
+            ),
+            (
+                "binary_shift_left",
+                vec![Value::Long(1), Value::Long(64)],
+                Value::Null,
+            ),
+            ("bitset_count_ones", vec![Value::Long(7)], Value::Long(3)),
+            ("binary_and", vec![Value::Null, Value::Long(3)], Value::Null),
         ]);
     }
 }

@@ -12,7 +12,9 @@ pub mod conditional;
 pub mod conversion;
 pub mod datetime;
 pub mod dynamic;
+pub mod hash;
 pub mod ip;
+pub mod matching;
 pub mod math;
 pub mod ops;
 pub mod string;
@@ -174,36 +176,61 @@ pub(crate) fn ret_first(a: &[ArgInfo]) -> Result<Type, String> {
         .ok_or_else(|| "missing argument".to_string())
 }
 
-/// The common type of several value arguments: equal types stay, numbers
-/// promote (int < long < real < decimal), anything with dynamic is dynamic.
+/// The common type of several value arguments (`coalesce`, `max_of`...):
+/// equal types stay, numbers promote (int < long < real < decimal), a
+/// dynamic argument takes the other's type (as Kusto.Language does); other
+/// mixes are an error.
 pub(crate) fn unify<'a>(tys: impl IntoIterator<Item = &'a ArgInfo>) -> Result<Type, String> {
+    unify_with(tys, false)
+}
+
+/// Like [`unify`], but mixed types give `dynamic` instead of an error
+/// (`iff(p, "a", 1)` is dynamic in Kusto.Language).
+pub(crate) fn unify_lenient<'a>(
+    tys: impl IntoIterator<Item = &'a ArgInfo>,
+) -> Result<Type, String> {
+    unify_with(tys, true)
+}
+
+fn unify_with<'a>(
+    tys: impl IntoIterator<Item = &'a ArgInfo>,
+    lenient: bool,
+) -> Result<Type, String> {
+    let rank = |t: Type| match t {
+        Type::Int => 1,
+        Type::Long => 2,
+        Type::Real => 3,
+        _ => 4,
+    };
     let mut out: Option<Type> = None;
+    let mut mixed = false;
     for a in tys {
         out = Some(match out {
             None => a.ty,
             Some(t) if t == a.ty => t,
             Some(t) if t.is_numeric() && a.ty.is_numeric() => {
-                let rank = |t: Type| match t {
-                    Type::Int => 1,
-                    Type::Long => 2,
-                    Type::Real => 3,
-                    _ => 4,
-                };
                 if rank(a.ty) > rank(t) {
                     a.ty
                 } else {
                     t
                 }
             }
-            Some(Type::Dynamic) => Type::Dynamic,
-            Some(_) if a.ty == Type::Dynamic => Type::Dynamic,
+            Some(Type::Dynamic) => a.ty,
+            Some(t) if a.ty == Type::Dynamic => t,
+            Some(t) if lenient => {
+                mixed = true;
+                t
+            }
             Some(t) => {
                 return Err(format!(
-                    "arguments must have the same type, got {t} and {}",
+                    "arguments must have a common type, got {t} and {}",
                     a.ty
                 ))
             }
         });
+    }
+    if mixed {
+        return Ok(Type::Dynamic);
     }
     out.ok_or_else(|| "missing argument".to_string())
 }
@@ -227,6 +254,7 @@ use conditional as cnd;
 use conversion as cv;
 use datetime as dt;
 use dynamic as dy;
+use hash as hs;
 use math as mt;
 use string as st;
 
@@ -280,9 +308,22 @@ pub static BUILTINS: &[FunctionDef] = &[
     def!("parse_path", 1, 1, ret_dynamic, st::parse_path, "Splits a file path into a bag: Scheme, RootPath, DirectoryPath, DirectoryName, Filename, Extension, AlternateDataStreamName."),
     def!("parse_command_line", 2, 2, ret_dynamic, st::parse_command_line, "Splits a Windows command line into an array of arguments."),
     def!("strrep", 2, 3, ret_string, st::strrep, "strrep(s, n [, delimiter]): repeats a string."),
-    def!("hash_sha256", 1, 1, ret_string, st::hash_sha256, "SHA-256 of the UTF-8 text, lowercase hex."),
-    def!("hash_sha1", 1, 1, ret_string, st::hash_sha1, "SHA-1 of the UTF-8 text, lowercase hex."),
-    def!("hash_md5", 1, 1, ret_string, st::hash_md5, "MD5 of the UTF-8 text, lowercase hex."),
+    def!("hash_sha256", 1, 1, ret_string, hs::hash_sha256, "SHA-256 of the UTF-8 text, lowercase hex."),
+    def!("hash_sha1", 1, 1, ret_string, hs::hash_sha1, "SHA-1 of the UTF-8 text, lowercase hex."),
+    def!("hash_md5", 1, 1, ret_string, hs::hash_md5, "MD5 of the UTF-8 text, lowercase hex."),
+    def!("strcmp", 2, 2, ret_long, st::strcmp, "Ordinal comparison: -1, 0 or 1."),
+    def!("isascii", 1, 1, ret_bool, st::isascii, "Whether every character is ASCII."),
+    def!("isutf8", 1, 1, ret_bool, st::isutf8, "Whether the text is valid UTF-8 (always, for our strings)."),
+    def!("indexof_regex", 2, 3, ret_long, st::indexof_regex, "Character index of the first regex match (from a start index), or -1."),
+    def!("translate", 3, 3, ret_string, st::translate, "translate(from, to, s): replaces characters one for one."),
+    def!("parse_csv", 1, 1, ret_dynamic, st::parse_csv, "Splits one CSV record into a string array."),
+    def!("base64_decode_toarray", 1, 1, ret_dynamic, st::base64_decode_toarray, "Decodes base64 to an array of byte values."),
+    def!("base64_encode_fromarray", 1, 1, ret_string, st::base64_encode_fromarray, "Encodes an array of byte values as base64."),
+    def!("parse_version", 1, 1, ret_decimal, cv::parse_version, "A version string (up to 4 parts) as a comparable decimal."),
+    def!("unicode_codepoints_from_string", 1, 1, ret_dynamic, st::unicode_codepoints_from_string, "The Unicode code points of a string."),
+    def!("unicode_codepoints_to_string", 1, 1, ret_string, st::make_string, "A string from an array of code points."),
+    def!("make_string", 1, MANY, ret_string, st::make_string, "A string from code points (numbers or arrays)."),
+    def!("format_bytes", 1, 3, ret_string, st::format_bytes, "A byte count for people: `564 Bytes`, `11 KB`, `19.08 MB`."),
     // ---- conditionals / null tests
     def!("iff", 3, 3, cnd::iff_ret, cnd::iff, "iff(p, a, b): a if p is true, else b (also when p is null)."),
     def!("iif", 3, 3, cnd::iff_ret, cnd::iff, "Alias of iff."),
@@ -300,9 +341,9 @@ pub static BUILTINS: &[FunctionDef] = &[
     // ---- dynamic
     def!("array_length", 1, 1, ret_long, dy::array_length, "Number of elements of an array (null for non-arrays)."),
     def!("pack_array", 0, MANY, ret_dynamic, dy::pack_array, "An array of the arguments."),
-    def!("bag_pack", 0, MANY, ret_dynamic, dy::bag_pack, "A property bag from key, value pairs."),
-    def!("pack", 0, MANY, ret_dynamic, dy::bag_pack, "Alias of bag_pack."),
-    def!("pack_dictionary", 0, MANY, ret_dynamic, dy::bag_pack, "Alias of bag_pack."),
+    def!("bag_pack", 0, MANY, dy::bag_pack_ret, dy::bag_pack, "A property bag from key, value pairs."),
+    def!("pack", 0, MANY, dy::bag_pack_ret, dy::bag_pack, "Alias of bag_pack."),
+    def!("pack_dictionary", 0, MANY, dy::bag_pack_ret, dy::bag_pack, "Alias of bag_pack."),
     def!("set_union", 2, MANY, ret_dynamic, dy::set_union, "Distinct union of arrays."),
     def!("set_intersect", 2, MANY, ret_dynamic, dy::set_intersect, "Distinct elements present in every array."),
     def!("set_difference", 2, MANY, ret_dynamic, dy::set_difference, "Distinct elements of the first array in none of the others."),
@@ -319,6 +360,11 @@ pub static BUILTINS: &[FunctionDef] = &[
     def!("bag_merge", 1, MANY, ret_dynamic, dy::bag_merge, "Merges bags (first wins on duplicate keys)."),
     def!("bag_remove_keys", 2, 2, ret_dynamic, dy::bag_remove_keys, "A bag without the listed keys."),
     def!("zip", 2, MANY, ret_dynamic, dy::zip, "Zips arrays into an array of arrays (shorter ones padded with null)."),
+    def!("extract_json", 2, 3, dy::extract_json_ret, dy::extract_json, "extract_json(path, json [, typeof(T)]): the element at a JSONPath."),
+    def!("extractjson", 2, 3, dy::extract_json_ret, dy::extract_json, "Alias of extract_json."),
+    def!("dynamic_to_json", 1, 1, ret_string, dy::dynamic_to_json, "JSON text of a dynamic value."),
+    def!("range", 2, 3, ret_dynamic, dy::range, "range(start, stop [, step]): an array of values."),
+    def!("repeat", 2, 2, ret_dynamic, dy::repeat, "repeat(value, n): an array of n copies."),
     // ---- datetime
     def!("bin", 2, 2, dt::bin_ret, dt::bin, "Floors a number, timespan or datetime to a multiple of the bin size."),
     def!("floor", 2, 2, dt::bin_ret, dt::bin, "Alias of bin."),
@@ -363,7 +409,22 @@ pub static BUILTINS: &[FunctionDef] = &[
     def!("has_ipv4", 2, 2, ret_bool, ip::has_ipv4, "Whether text contains the IPv4 address as a delimited token."),
     def!("has_any_ipv4", 2, MANY, ret_bool, ip::has_any_ipv4, "Whether text contains any of the IPv4 addresses."),
     def!("has_ipv4_prefix", 2, 2, ret_bool, ip::has_ipv4_prefix, "Whether text contains an IPv4 address starting with the prefix."),
+    def!("format_ipv4_mask", 1, 2, ret_string, ip::format_ipv4_mask, "An IPv4 address masked to a prefix, as `a.b.c.d/n`."),
+    def!("ipv4_netmask_suffix", 1, 1, ret_long, ip::ipv4_netmask_suffix, "The prefix length of `a.b.c.d/n` (32 when absent)."),
+    def!("ipv6_compare", 2, 3, ret_long, ip::ipv6_compare, "Compares two IPv6 (or IPv4) addresses: -1, 0 or 1."),
+    def!("ipv6_is_match", 2, 3, ret_bool, ip::ipv6_is_match, "Whether two IPv6 (or IPv4) addresses match (under a prefix)."),
+    def!("ipv6_is_in_range", 2, 2, ret_bool, ip::ipv6_is_in_range, "Whether an IPv6 (or IPv4) address is in a CIDR range."),
+    def!("ipv6_is_in_any_range", 2, MANY, ret_bool, ip::ipv6_is_in_any_range, "Whether an IPv6 (or IPv4) address is in any of the ranges."),
+    def!("parse_ipv6", 1, 1, ret_string, ip::parse_ipv6, "The full eight-group form of an IPv6 (or mapped IPv4) address."),
+    def!("parse_ipv6_mask", 2, 2, ret_string, ip::parse_ipv6_mask, "parse_ipv6 masked to a prefix."),
     // ---- math
+    def!("binary_and", 2, 2, ret_long, mt::binary_and, "Bitwise AND."),
+    def!("binary_or", 2, 2, ret_long, mt::binary_or, "Bitwise OR."),
+    def!("binary_xor", 2, 2, ret_long, mt::binary_xor, "Bitwise XOR."),
+    def!("binary_not", 1, 1, ret_long, mt::binary_not, "Bitwise NOT."),
+    def!("binary_shift_left", 2, 2, ret_long, mt::binary_shift_left, "Shifts bits left."),
+    def!("binary_shift_right", 2, 2, ret_long, mt::binary_shift_right, "Shifts bits right (arithmetic)."),
+    def!("bitset_count_ones", 1, 1, ret_long, mt::bitset_count_ones, "Number of set bits."),
     def!("abs", 1, 1, mt::abs_ret, mt::abs, "Absolute value."),
     def!("round", 1, 2, mt::round_ret, mt::round, "Rounds to a number of decimal places (half away from zero)."),
     def!("ceiling", 1, 1, ret_first, mt::ceiling, "Smallest integer not below the value."),
@@ -425,6 +486,81 @@ pub(crate) mod test_util {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ast::BinaryOp;
+
+    /// Awkward values for the no-panic sweeps.
+    fn extremes() -> Vec<Value> {
+        vec![
+            Value::Null,
+            Value::Bool(true),
+            Value::Int(i32::MIN),
+            Value::Long(i64::MIN),
+            Value::Long(i64::MAX),
+            Value::Long(-1),
+            Value::Real(f64::NAN),
+            Value::Real(-1e300),
+            Value::String("".into()),
+            Value::String("(".into()),
+            Value::String("ab\u{e9}\u{1F600}%zz%4".into()),
+            Value::DateTime(crate::time::MAX_TICKS),
+            Value::TimeSpan(i64::MIN),
+            Value::dynamic(serde_json::json!([1, "a", null, [2]])),
+            Value::dynamic(serde_json::json!({"k": {"n": 1}})),
+        ]
+    }
+
+    /// Every builtin with every combination of awkward arguments (up to
+    /// three) returns a value or an error: never a panic.
+    #[test]
+    fn builtins_never_panic() {
+        let vals = extremes();
+        for f in BUILTINS {
+            let max = f.max_args.min(3);
+            for n in f.min_args..=max.max(f.min_args) {
+                let mut idx = vec![0usize; n];
+                loop {
+                    let args: Vec<Value> = idx.iter().map(|i| vals[*i].clone()).collect();
+                    let r = std::panic::catch_unwind(|| (f.eval)(&args));
+                    assert!(r.is_ok(), "{}({args:?}) panicked", f.name);
+                    // next combination
+                    let mut k = 0;
+                    while k < n {
+                        idx[k] += 1;
+                        if idx[k] < vals.len() {
+                            break;
+                        }
+                        idx[k] = 0;
+                        k += 1;
+                    }
+                    if k == n {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn operators_never_panic() {
+        let vals = extremes();
+        for (op, _) in BinaryOp::TABLE {
+            for l in &vals {
+                for r in &vals {
+                    let res = std::panic::catch_unwind(|| ops::binary(*op, l, r));
+                    assert!(res.is_ok(), "{l:?} {} {r:?} panicked", op.text());
+                }
+            }
+        }
+        for v in &vals {
+            assert!(std::panic::catch_unwind(|| ops::neg(v)).is_ok(), "-{v:?}");
+            for t in Type::ALL {
+                assert!(
+                    std::panic::catch_unwind(|| ops::cast(v, t)).is_ok(),
+                    "cast({v:?}, {t})"
+                );
+            }
+        }
+    }
 
     #[test]
     fn names_unique_and_documented() {

@@ -1,4 +1,5 @@
-//! Expressions: the Pratt loop over [`BinaryOp::precedence`] plus the list
+//! Expressions: the Pratt loop over `token::binding` (Kusto's
+//! levels, a refinement of [`BinaryOp::precedence`]) plus the list
 //! operators ([`ListOp`]) and `between`, unary signs (folded into numeric
 //! literals), postfix `.name` / `[index]`, calls, literals (typed ones and
 //! `dynamic(...)`), and the expressions that produce tables (`print`,
@@ -11,10 +12,8 @@ use crate::ast::{BinaryOp, ColumnDecl, Expr, ExprKind, Ident, ListOp, Literal, U
 use crate::token::{RawKind, TokenKind};
 use crate::value::{Decimal, Type, Uuid};
 
-/// Binding strength of unary `-`/`+` (above every binary operator).
-pub(super) const UNARY_PREC: u8 = 7;
-/// Binding strength of comparisons, string and list operators, `between`.
-const CMP_PREC: u8 = 3;
+pub(super) use crate::token::UNARY_BINDING as UNARY_PREC;
+use crate::token::{binding, CMP_BINDING as CMP_PREC};
 
 enum Infix {
     Binary(BinaryOp),
@@ -25,7 +24,7 @@ enum Infix {
 impl Infix {
     fn precedence(&self) -> u8 {
         match self {
-            Infix::Binary(op) => op.precedence(),
+            Infix::Binary(op) => binding(*op),
             Infix::List(_) | Infix::Between(_) => CMP_PREC,
         }
     }
@@ -36,6 +35,13 @@ impl<'a> Parser<'a> {
     /// tabular expression may appear (statements, let values, arguments,
     /// parentheses, list items).
     pub(super) fn parse_pipeline(&mut self) -> PResult<Expr> {
+        self.enter()?;
+        let r = self.parse_pipeline_inner();
+        self.leave();
+        r
+    }
+
+    fn parse_pipeline_inner(&mut self) -> PResult<Expr> {
         let mut e = self.parse_expr(0)?;
         while self.is(&TokenKind::Pipe) {
             self.bump();
@@ -381,6 +387,17 @@ impl<'a> Parser<'a> {
             }
             "range" if self.word_at(2) == Some("from") => return self.parse_range(),
             "datatable" if next_paren => return self.parse_datatable(),
+            "externaldata" | "external_table" | "cluster" | "database" | "materialized_view"
+                if next_paren =>
+            {
+                return Err(self.error_at(
+                    "KQL014",
+                    format!(
+                        "'{w}(...)' is not supported: this engine runs offline on local tables"
+                    ),
+                    t.span,
+                ));
+            }
             "typeof" if next_paren => {
                 self.bump();
                 self.bump();
@@ -726,4 +743,60 @@ fn literal_to_json(l: &Literal) -> Option<serde_json::Value> {
         Literal::Guid(g) => J::String(g.hyphenated().to_string()),
         Literal::Dynamic(v) => v.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::{BinaryOp, ExprKind, Literal, StatementKind};
+    use crate::Limits;
+
+    fn expr(text: &str) -> ExprKind {
+        let q = super::super::parse_query(text, &Limits::default())
+            .unwrap_or_else(|d| panic!("{text}: {d}"));
+        match q.statements.into_iter().last().map(|s| s.kind) {
+            Some(StatementKind::Expr(e)) => e.kind,
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn negative_literals_fold_but_subtraction_stays() {
+        assert_eq!(expr("-5"), ExprKind::Literal(Literal::Long(-5)));
+        assert_eq!(
+            expr("-1.5h"),
+            ExprKind::Literal(Literal::TimeSpan(-54_000_000_000))
+        );
+        assert!(matches!(
+            expr("a -5"),
+            ExprKind::Binary {
+                op: BinaryOp::Sub,
+                ..
+            }
+        ));
+        assert!(
+            matches!(expr("a - -5"), ExprKind::Binary { op: BinaryOp::Sub, right, .. } if right.kind == ExprKind::Literal(Literal::Long(-5)))
+        );
+    }
+
+    #[test]
+    fn word_operators_need_their_exact_spelling() {
+        assert!(matches!(
+            expr("a !has 'x'"),
+            ExprKind::Binary {
+                op: BinaryOp::NotHas,
+                ..
+            }
+        ));
+        // `! has` with a space is not `!has`.
+        assert!(super::super::parse_query("print a ! has 'x'", &Limits::default()).is_err());
+        assert!(super::super::parse_query("print a matches 'x'", &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn typed_literals_and_parenthesized_tables() {
+        assert_eq!(expr("int(-7)"), ExprKind::Literal(Literal::Int(-7)));
+        assert_eq!(expr("long(0x10)"), ExprKind::Literal(Literal::Long(16)));
+        assert!(matches!(expr("(print 1)"), ExprKind::Paren(_)));
+        assert!(matches!(expr("(1)"), ExprKind::Literal(Literal::Long(1))));
+    }
 }

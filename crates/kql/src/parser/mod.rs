@@ -6,6 +6,18 @@
 //!
 //! Must not live here: name resolution or type checking (that is `plan`),
 //! conversion of datetime/timespan text (that is `crate::time`).
+//!
+//! Diagnostic codes of the syntax stage (lexer and parser):
+//! - `KQL001` unexpected character, `KQL002` unterminated string literal,
+//!   `KQL003` bad number / timespan suffix / escape, `KQL004` unterminated
+//!   `datetime(...)`-style literal, `KQL005` bad literal text
+//!   (`datetime(2024-13-01)`, `int(1.5)`, out-of-range integers, non-constant
+//!   inside `dynamic(...)`);
+//! - `KQL010` "expected X, found Y", `KQL011` unknown or unsupported tabular
+//!   operator, `KQL012` bad operator parameter value (`kind=`, `isfuzzy=`...),
+//!   `KQL013` unknown type name, `KQL014` source not available offline
+//!   (`externaldata`, `cluster()`...);
+//! - `KQL020` nesting deeper than `Limits::max_depth`.
 
 mod expr;
 mod operator;
@@ -21,8 +33,11 @@ use crate::value::Type;
 use crate::Limits;
 
 /// Hard cap on nesting whatever `Limits::max_depth` says, so a huge limit
-/// cannot turn into a stack overflow.
-const HARD_MAX_DEPTH: usize = 256;
+/// cannot turn into a stack overflow. Depth counts every recursive parse
+/// step (pipeline, operator, expression, lambda, dynamic value); measured in
+/// a debug build, 256 steps need at most 2 MiB of stack (the size of a test
+/// thread), so 160 keeps a wide margin.
+const HARD_MAX_DEPTH: usize = 160;
 /// Stop collecting after this many diagnostics.
 const MAX_DIAGNOSTICS: usize = 50;
 
@@ -63,6 +78,11 @@ pub fn parse_query(text: &str, limits: &Limits) -> Result<Query, Diagnostics> {
     }
 }
 
+static EOF: Token = Token {
+    kind: TokenKind::Eof,
+    span: Span { start: 0, end: 0 },
+};
+
 /// Marker error: a diagnostic has already been recorded.
 #[derive(Debug)]
 pub(crate) struct Failed;
@@ -89,9 +109,11 @@ impl<'a> Parser<'a> {
     // ---------------------------------------------------------------- cursor
 
     fn tok(&self, ahead: usize) -> &Token {
-        let i = (self.pos + ahead).min(self.toks.len().saturating_sub(1));
-        // The lexer always ends with Eof, so `toks` is never empty.
-        &self.toks[i]
+        // The lexer always ends with Eof; past it we keep answering Eof.
+        self.toks
+            .get(self.pos + ahead)
+            .or(self.toks.last())
+            .unwrap_or(&EOF)
     }
 
     fn peek(&self) -> &TokenKind {
@@ -234,6 +256,23 @@ impl<'a> Parser<'a> {
         Failed
     }
 
+    /// Adds a `help:` to the last diagnostic for two common slips: a
+    /// tabular operator without `|` before it, and `=` used to compare.
+    fn add_hint(&mut self) {
+        let help = match (self.peek(), self.word_at(0)) {
+            (_, Some(w)) if operator::OPERATORS.contains(&w) => format!("add '|' before '{w}'"),
+            (TokenKind::Assign, _) => {
+                "use '==' to compare values ('=' only names a column)".to_string()
+            }
+            _ => return,
+        };
+        if let Some(d) = self.diags.last_mut() {
+            if d.help.is_none() {
+                d.help = Some(help);
+            }
+        }
+    }
+
     fn error_at(&mut self, code: &'static str, msg: impl Into<String>, span: Span) -> Failed {
         self.push_diag(Diagnostic::error(code, msg, span));
         Failed
@@ -337,6 +376,7 @@ impl<'a> Parser<'a> {
                         "';' or end of query"
                     };
                     self.error_expected(what);
+                    self.add_hint();
                     let before = self.pos;
                     self.recover(false);
                     if self.pos == before {

@@ -66,17 +66,28 @@ impl<'a> Parser<'a> {
     }
 
     pub(super) fn parse_operator(&mut self) -> PResult<Operator> {
+        self.enter()?;
+        let r = self.parse_operator_inner();
+        self.leave();
+        r
+    }
+
+    fn parse_operator_inner(&mut self) -> PResult<Operator> {
         let start = self.cur_span();
         let Some((name, ntoks)) = self.peek_operator_name() else {
             return Err(self.error_expected("a tabular operator after '|'"));
         };
         if !OPERATORS.contains(&name.as_str()) {
             let span = self.span_at(ntoks);
-            return Err(self.error_at(
-                "KQL011",
-                format!("unknown or unsupported tabular operator '{name}'"),
-                span,
-            ));
+            self.push_diag(
+                crate::diag::Diagnostic::error(
+                    "KQL011",
+                    format!("unknown or unsupported tabular operator '{name}'"),
+                    span,
+                )
+                .with_help(format!("supported operators: {}", OPERATORS.join(", "))),
+            );
+            return Err(super::Failed);
         }
         for _ in 0..ntoks {
             self.bump();
@@ -154,7 +165,9 @@ impl<'a> Parser<'a> {
             }
         };
         if !self.at_clause_end() {
-            return Err(self.error_expected(&format!("'|' or the end of the '{name}' operator")));
+            let e = self.error_expected(&format!("'|' or the end of the '{name}' operator"));
+            self.add_hint();
+            return Err(e);
         }
         Ok(Operator {
             kind,
@@ -215,10 +228,11 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    /// A parameter value: a name, a literal, or a signed number.
+    /// A parameter value: a word (kept as a name; never a call, so
+    /// `hint.strategy=broadcast (T)` works), a literal, or a signed number.
     fn parse_param_value(&mut self) -> PResult<Expr> {
         if let Some(w) = self.word_at(0) {
-            if !self.is_at(1, &TokenKind::LParen) && w != "true" && w != "false" {
+            if w != "true" && w != "false" {
                 let t = self.bump();
                 return Ok(Expr::new(ExprKind::Name(Ident::new(w, t.span)), t.span));
             }
@@ -729,5 +743,62 @@ impl<'a> Parser<'a> {
             self.expect(&TokenKind::RParen, "',' or ')' in the render properties")?;
         }
         Ok(OperatorKind::Render { chart, properties })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::{ExprKind, OperatorKind, StatementKind};
+    use crate::Limits;
+
+    fn last_op(text: &str) -> OperatorKind {
+        let q = super::super::parse_query(text, &Limits::default())
+            .unwrap_or_else(|d| panic!("{text}: {d}"));
+        match q.statements.into_iter().last().map(|s| s.kind) {
+            Some(StatementKind::Expr(e)) => match e.kind {
+                ExprKind::Pipe { op, .. } => op.kind,
+                other => panic!("{text}: {other:?}"),
+            },
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn dashed_operator_names_must_be_written_together() {
+        assert!(matches!(
+            last_op("T | project-away a"),
+            OperatorKind::ProjectAway(_)
+        ));
+        assert!(matches!(
+            last_op("T | mv-expand a"),
+            OperatorKind::MvExpand(_)
+        ));
+        assert!(super::super::parse_query("T | project - away a", &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn parameters_are_only_known_names() {
+        // `c = count()` is an aggregate, not a parameter; `hint.x=y` is skipped.
+        let OperatorKind::Summarize { aggregates, .. } =
+            last_op("T | summarize hint.strategy=shuffle c = count()")
+        else {
+            panic!()
+        };
+        assert_eq!(aggregates[0].names[0].name, "c");
+        // A union operand called `kind` is still an operand.
+        let OperatorKind::Union(u) = last_op("T | union kind") else {
+            panic!()
+        };
+        assert_eq!((u.kind, u.tables.len()), (None, 1));
+    }
+
+    #[test]
+    fn an_operator_must_end_at_a_pipe() {
+        let err = super::super::parse_query("T | count x", &Limits::default())
+            .expect_err("trailing token");
+        assert!(
+            err.0[0].message.contains("end of the 'count' operator"),
+            "{err}"
+        );
     }
 }

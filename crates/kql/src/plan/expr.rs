@@ -571,12 +571,45 @@ impl Planner<'_> {
                 let id = self.add_subquery(node, SubqueryKind::Scalar(ty), span);
                 Ok((PExpr::Sub(id), ty))
             }
-            "row_number" => {
-                let (ps, _) = self.plan_args(args, cx)?;
-                let start = match ps.first() {
+            "row_number" | "row_cumsum" => {
+                if args.len() > 2 || (name == "row_cumsum" && args.is_empty()) {
+                    return Err(self.error(
+                        codes::ARGUMENTS,
+                        format!("{name}() takes 1 or 2 arguments"),
+                        span,
+                    ));
+                }
+                let (ps, infos) = self.plan_args(args, cx)?;
+                let mut it = ps.into_iter();
+                let first = it.next();
+                let restart = match (it.next(), infos.get(1).map(|i| i.ty)) {
+                    (None, _) => None,
+                    (Some(r), Some(Type::Bool | Type::Dynamic)) => Some(Box::new(r)),
+                    (Some(_), _) => {
+                        return Err(self.error(
+                            codes::ARGUMENTS,
+                            format!("{name}(): the restart argument must be bool"),
+                            span,
+                        ))
+                    }
+                };
+                if name == "row_cumsum" {
+                    let ty = infos.first().map(|i| i.ty).unwrap_or(Type::Long);
+                    if !ty.is_numeric() && ty != Type::TimeSpan {
+                        return Err(self.error(
+                            codes::ARGUMENTS,
+                            format!("row_cumsum() needs a number, not {ty}"),
+                            span,
+                        ));
+                    }
+                    let term = Box::new(first.unwrap_or(PExpr::Const(Value::Long(0))));
+                    let ty = if ty == Type::Int { Type::Long } else { ty };
+                    return Ok((PExpr::RowCumsum { term, restart }, ty));
+                }
+                let start = match first {
                     None => 1,
-                    Some(PExpr::Const(Value::Long(i))) => *i,
-                    Some(PExpr::Const(Value::Int(i))) => i64::from(*i),
+                    Some(PExpr::Const(Value::Long(i))) => i,
+                    Some(PExpr::Const(Value::Int(i))) => i64::from(i),
                     Some(_) => {
                         return Err(self.error(
                             codes::NOT_CONSTANT,
@@ -585,7 +618,7 @@ impl Planner<'_> {
                         ))
                     }
                 };
-                Ok((PExpr::RowNumber { start }, Type::Long))
+                Ok((PExpr::RowNumber { start, restart }, Type::Long))
             }
             "prev" | "next" => {
                 if args.is_empty() || args.len() > 3 {
@@ -631,6 +664,28 @@ impl Planner<'_> {
                 "materialize() returns a table, not a scalar",
                 span,
             )),
+            "column_ifexists" => {
+                let [col, default] = args else {
+                    return Err(self.error(
+                        codes::ARGUMENTS,
+                        "column_ifexists() takes a column name and a default",
+                        span,
+                    ));
+                };
+                let empty = Schema::default();
+                let (name, _) = self.plan_scalar(col, Ctx::new(&empty))?;
+                let Some(Value::String(name)) = name.as_const() else {
+                    return Err(self.error(
+                        codes::NOT_CONSTANT,
+                        "the column name must be a constant string",
+                        col.span,
+                    ));
+                };
+                match cx.schema.index_of(name) {
+                    Some(i) => Ok((PExpr::Col(i), cx.schema.columns[i].ty)),
+                    None => self.plan_scalar(default, cx),
+                }
+            }
             _ => {
                 let Some(f) = functions::lookup(name) else {
                     if crate::aggregate::lookup(name).is_some() {
@@ -749,6 +804,20 @@ impl Planner<'_> {
         let r = self.plan_body(lambda, span, cx);
         self.depth -= 1;
         self.scope = saved;
+        if let Ok(Called::Scalar(p, _)) = &r {
+            if p.size(super::MAX_PLAN_NODES + 1) > super::MAX_PLAN_NODES
+                || p.depth(super::MAX_PLAN_DEPTH + 1) > super::MAX_PLAN_DEPTH
+            {
+                return Err(self.error(
+                    codes::UNSUPPORTED,
+                    format!(
+                        "the expression expands to more than {} nodes (nested function calls)",
+                        super::MAX_PLAN_NODES
+                    ),
+                    span,
+                ));
+            }
+        }
         r
     }
 
@@ -853,6 +922,7 @@ impl Planner<'_> {
             subqueries: Vec::new(),
             list_caches: 0,
             materialized: 0,
+            sub_base: 0,
             depth: self.depth + 1,
         };
         let mut probe = probe;
@@ -895,6 +965,7 @@ impl Planner<'_> {
                 | PExpr::Now
                 | PExpr::Sub(_)
                 | PExpr::RowNumber { .. }
+                | PExpr::RowCumsum { .. }
                 | PExpr::Prev { .. }
         ) {
             return p;

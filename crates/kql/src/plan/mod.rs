@@ -319,9 +319,15 @@ pub enum PExpr {
     },
     /// Cast to a type (used for typed nulls and coercions).
     Cast(Box<PExpr>, Type),
-    /// `row_number(start)`.
+    /// `row_number(start [, restart])`.
     RowNumber {
         start: i64,
+        restart: Option<Box<PExpr>>,
+    },
+    /// `row_cumsum(term [, restart])`.
+    RowCumsum {
+        term: Box<PExpr>,
+        restart: Option<Box<PExpr>>,
     },
     /// `prev(e, offset, default)` / `next(...)` (`forward`).
     Prev {
@@ -339,7 +345,84 @@ pub enum ListItem {
     Table(usize),
 }
 
+/// Most plan nodes / expression nodes a query may expand to (functions and
+/// tabular lets are inlined, so a short query can describe a huge plan).
+pub(crate) const MAX_PLAN_NODES: usize = 20_000;
+
+/// Deepest plan / expression tree (planning and execution recurse over it).
+pub(crate) const MAX_PLAN_DEPTH: usize = 600;
+
+impl Node {
+    /// The direct inputs of this node.
+    pub fn inputs(&self) -> Vec<&Node> {
+        match self {
+            Node::Scan { .. } | Node::Values { .. } | Node::Print { .. } | Node::Range { .. } => {
+                vec![]
+            }
+            Node::Filter { input, .. }
+            | Node::Project { input, .. }
+            | Node::Summarize { input, .. }
+            | Node::Count { input }
+            | Node::Take { input, .. }
+            | Node::Sort { input, .. }
+            | Node::Distinct { input, .. }
+            | Node::Materialize { input, .. } => vec![&**input],
+            Node::Union { inputs, .. } => inputs.iter().map(|i| &i.node).collect(),
+            Node::Join(j) => vec![&j.left, &j.right],
+            Node::MvExpand(m) => vec![&m.input],
+            Node::Parse(p) => vec![&p.input],
+            Node::BagUnpack(b) => vec![&b.input],
+        }
+    }
+
+    /// Depth of the tree, measuring no further than `cap`.
+    pub(crate) fn depth(&self, cap: usize) -> usize {
+        if cap <= 1 {
+            return 1;
+        }
+        1 + self
+            .inputs()
+            .iter()
+            .map(|i| i.depth(cap - 1))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Number of nodes in the tree, counting no further than `cap`.
+    pub(crate) fn size(&self, cap: usize) -> usize {
+        let mut n = 1;
+        for i in self.inputs() {
+            if n >= cap {
+                break;
+            }
+            n += i.size(cap - n);
+        }
+        n
+    }
+}
+
 impl PExpr {
+    /// Depth of the expression, measuring no further than `cap`.
+    pub(crate) fn depth(&self, cap: usize) -> usize {
+        if cap <= 1 {
+            return 1;
+        }
+        let mut d = 0;
+        self.for_each_child(&mut |c| d = d.max(c.depth(cap - 1)));
+        1 + d
+    }
+
+    /// Number of expression nodes, counting no further than `cap`.
+    pub(crate) fn size(&self, cap: usize) -> usize {
+        let mut n = 1;
+        self.for_each_child(&mut |c| {
+            if n < cap {
+                n += c.size(cap - n);
+            }
+        });
+        n
+    }
+
     pub fn as_const(&self) -> Option<&Value> {
         match self {
             PExpr::Const(v) => Some(v),
@@ -350,11 +433,18 @@ impl PExpr {
     /// Calls `f` on every direct child expression.
     pub fn for_each_child(&self, f: &mut dyn FnMut(&PExpr)) {
         match self {
-            PExpr::Const(_)
-            | PExpr::Col(_)
-            | PExpr::Now
-            | PExpr::Sub(_)
-            | PExpr::RowNumber { .. } => {}
+            PExpr::Const(_) | PExpr::Col(_) | PExpr::Now | PExpr::Sub(_) => {}
+            PExpr::RowNumber { restart, .. } => {
+                if let Some(r) = restart {
+                    f(r)
+                }
+            }
+            PExpr::RowCumsum { term, restart } => {
+                f(term);
+                if let Some(r) = restart {
+                    f(r)
+                }
+            }
             PExpr::Neg(e, _)
             | PExpr::StrMatch { e, .. }
             | PExpr::Regex { e, .. }
@@ -402,7 +492,7 @@ impl PExpr {
     pub fn depends_on_row(&self) -> bool {
         let mut dep = matches!(
             self,
-            PExpr::Col(_) | PExpr::RowNumber { .. } | PExpr::Prev { .. }
+            PExpr::Col(_) | PExpr::RowNumber { .. } | PExpr::RowCumsum { .. } | PExpr::Prev { .. }
         );
         if !dep {
             self.for_each_child(&mut |c| dep |= c.depends_on_row());
@@ -412,7 +502,10 @@ impl PExpr {
 
     /// Whether the expression uses row_number/prev/next.
     pub fn uses_window(&self) -> bool {
-        let mut w = matches!(self, PExpr::RowNumber { .. } | PExpr::Prev { .. });
+        let mut w = matches!(
+            self,
+            PExpr::RowNumber { .. } | PExpr::RowCumsum { .. } | PExpr::Prev { .. }
+        );
         if !w {
             self.for_each_child(&mut |c| w |= c.uses_window());
         }
@@ -422,6 +515,12 @@ impl PExpr {
 
 /// Plans a whole query.
 pub fn plan_query(query: &Query, catalog: &dyn Catalog) -> Result<Plan, Diagnostics> {
+    // Planning recurses over the query; a thread with a known, large stack
+    // keeps deep (but bounded) queries from overflowing the caller's.
+    crate::exec::on_big_stack(|| plan_query_here(query, catalog))
+}
+
+fn plan_query_here(query: &Query, catalog: &dyn Catalog) -> Result<Plan, Diagnostics> {
     let mut p = Planner::new(catalog);
     let root = p.plan_statements(&query.statements, query.span);
     let errors: Vec<Diagnostic> = p.diags;
@@ -462,11 +561,13 @@ pub(crate) fn plan_rest(
     input: Node,
     schema: Schema,
     catalog: &dyn Catalog,
-    materialized_base: usize,
+    bases: RestBases,
 ) -> Result<Plan, Diagnostics> {
     let mut p = Planner::new(catalog);
     p.scope = scope.clone();
-    p.materialized = materialized_base;
+    p.materialized = bases.materialized;
+    p.sub_base = bases.subqueries;
+    p.list_caches = bases.list_caches;
     let mut cur = Some((input, schema));
     for op in rest {
         cur = match cur {
@@ -490,6 +591,16 @@ pub(crate) fn plan_rest(
     }
 }
 
+/// Id bases for a plan made at run time (the operators after
+/// `bag_unpack`): its ids continue the parent plan's, so expressions bound
+/// in the parent scope keep referring to the parent's subquery results.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RestBases {
+    pub materialized: usize,
+    pub subqueries: usize,
+    pub list_caches: usize,
+}
+
 /// Planning state: the scope, collected diagnostics, subqueries.
 pub(crate) struct Planner<'c> {
     pub(crate) catalog: &'c dyn Catalog,
@@ -498,6 +609,8 @@ pub(crate) struct Planner<'c> {
     pub(crate) subqueries: Vec<Subquery>,
     pub(crate) list_caches: usize,
     pub(crate) materialized: usize,
+    /// Id of the first subquery of this planner.
+    pub(crate) sub_base: usize,
     /// Function-call nesting (guards runaway recursion).
     pub(crate) depth: usize,
 }
@@ -517,6 +630,7 @@ impl<'c> Planner<'c> {
             subqueries: Vec::new(),
             list_caches: 0,
             materialized: 0,
+            sub_base: 0,
             depth: 0,
         }
     }
@@ -533,6 +647,6 @@ impl<'c> Planner<'c> {
 
     pub(crate) fn add_subquery(&mut self, node: Node, kind: SubqueryKind, span: Span) -> usize {
         self.subqueries.push(Subquery { node, kind, span });
-        self.subqueries.len() - 1
+        self.sub_base + self.subqueries.len() - 1
     }
 }

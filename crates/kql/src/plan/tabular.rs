@@ -20,6 +20,67 @@ use crate::table::{Column, Schema};
 use crate::value::{Type, Value};
 use std::sync::Arc;
 
+/// Replaces every aggregate call in `e` by a hidden column name.
+fn replace_aggregates(e: &Expr, found: &mut Vec<(String, Expr)>, n: &mut usize) -> Expr {
+    let mut rec = |x: &Expr| Box::new(replace_aggregates(x, found, n));
+    let kind = match &e.kind {
+        ExprKind::Call { name, args } if aggregate::lookup(&name.name).is_some() => {
+            let hidden = format!("__aggregate_{n}");
+            *n += 1;
+            found.push((hidden.clone(), e.clone()));
+            ExprKind::Name(crate::ast::Ident::new(hidden, e.span))
+        }
+        ExprKind::Call { name, args } => ExprKind::Call {
+            name: name.clone(),
+            args: args.iter().map(|a| *rec(a)).collect(),
+        },
+        ExprKind::Member { base, name } => ExprKind::Member {
+            base: rec(base),
+            name: name.clone(),
+        },
+        ExprKind::Index { base, index } => ExprKind::Index {
+            base: rec(base),
+            index: rec(index),
+        },
+        ExprKind::Unary { op, expr } => ExprKind::Unary {
+            op: *op,
+            expr: rec(expr),
+        },
+        ExprKind::Binary { op, left, right } => ExprKind::Binary {
+            op: *op,
+            left: rec(left),
+            right: rec(right),
+        },
+        ExprKind::List { op, expr, items } => ExprKind::List {
+            op: *op,
+            expr: rec(expr),
+            items: items.iter().map(|a| *rec(a)).collect(),
+        },
+        ExprKind::Between {
+            negated,
+            expr,
+            low,
+            high,
+        } => ExprKind::Between {
+            negated: *negated,
+            expr: rec(expr),
+            low: rec(low),
+            high: rec(high),
+        },
+        ExprKind::Paren(inner) => ExprKind::Paren(rec(inner)),
+        other => other.clone(),
+    };
+    Expr::new(kind, e.span)
+}
+
+/// Column-name order of `project-reorder ... asc`: case-insensitive first
+/// (as Kusto.Language orders), then ordinal.
+fn name_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.to_lowercase()
+        .cmp(&b.to_lowercase())
+        .then_with(|| a.cmp(b))
+}
+
 /// `*` matches any run of characters; everything else literally.
 pub(crate) fn glob_match(pattern: &str, name: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
@@ -91,17 +152,61 @@ impl Planner<'_> {
         result
     }
 
-    /// Plans a tabular expression.
+    /// Plans a tabular expression (bounded in size: lets and functions are
+    /// inlined).
     pub(crate) fn plan_tabular(&mut self, e: &Expr) -> PResult<(Node, Schema)> {
+        let (n, s) = self.plan_tabular_inner(e)?;
+        if n.depth(super::MAX_PLAN_DEPTH + 1) > super::MAX_PLAN_DEPTH {
+            return Err(self.error(
+                codes::UNSUPPORTED,
+                format!(
+                    "the query nests more than {} operators deep",
+                    super::MAX_PLAN_DEPTH
+                ),
+                e.span,
+            ));
+        }
+        if n.size(super::MAX_PLAN_NODES + 1) > super::MAX_PLAN_NODES {
+            return Err(self.error(
+                codes::UNSUPPORTED,
+                format!(
+                    "the query expands to more than {} operators (nested lets or functions used many times)",
+                    super::MAX_PLAN_NODES
+                ),
+                e.span,
+            ));
+        }
+        Ok((n, s))
+    }
+
+    fn plan_tabular_inner(&mut self, e: &Expr) -> PResult<(Node, Schema)> {
         match &e.kind {
-            ExprKind::Pipe { input, op } => {
-                let (node, schema) = self.plan_tabular(input)?;
-                if let Node::BagUnpack(mut spec) = node {
-                    // The schema after bag_unpack depends on the data.
-                    spec.rest.push((**op).clone());
-                    return Ok((Node::BagUnpack(spec), schema));
+            ExprKind::Pipe { .. } => {
+                // Walk the pipeline iteratively: it can be long.
+                let mut ops: Vec<&Operator> = Vec::new();
+                let mut cur = e;
+                while let ExprKind::Pipe { input, op } = &cur.kind {
+                    ops.push(op);
+                    cur = input;
                 }
-                self.plan_operator(node, schema, op)
+                if ops.len() > super::MAX_PLAN_DEPTH / 2 {
+                    return Err(self.error(
+                        codes::UNSUPPORTED,
+                        format!("a pipeline of {} operators is too long", ops.len()),
+                        e.span,
+                    ));
+                }
+                let (mut node, mut schema) = self.plan_tabular(cur)?;
+                for op in ops.into_iter().rev() {
+                    if let Node::BagUnpack(mut spec) = node {
+                        // The schema after bag_unpack depends on the data.
+                        spec.rest.push(op.clone());
+                        node = Node::BagUnpack(spec);
+                        continue;
+                    }
+                    (node, schema) = self.plan_operator(node, schema, op)?;
+                }
+                Ok((node, schema))
             }
             ExprKind::Paren(inner) => self.plan_tabular(inner),
             ExprKind::Datatable { columns, values } => self.plan_datatable(columns, values, e.span),
@@ -448,10 +553,12 @@ impl Planner<'_> {
                         .filter(|h| !order.contains(h))
                         .collect();
                     match dir {
-                        Some(SortOrder::Asc) => hits
-                            .sort_by(|a, b| schema.columns[*a].name.cmp(&schema.columns[*b].name)),
-                        Some(SortOrder::Desc) => hits
-                            .sort_by(|a, b| schema.columns[*b].name.cmp(&schema.columns[*a].name)),
+                        Some(SortOrder::Asc) => hits.sort_by(|a, b| {
+                            name_order(&schema.columns[*a].name, &schema.columns[*b].name)
+                        }),
+                        Some(SortOrder::Desc) => hits.sort_by(|a, b| {
+                            name_order(&schema.columns[*b].name, &schema.columns[*a].name)
+                        }),
                         None => {}
                     }
                     order.extend(hits);
@@ -744,6 +851,7 @@ impl Planner<'_> {
         schema: Schema,
         items: &[NamedExpr],
     ) -> PResult<(Node, Schema)> {
+        let mut unnamed = 0usize;
         let mut out = Schema::default();
         let mut exprs = Vec::new();
         let mut failed = false;
@@ -784,7 +892,10 @@ impl Planner<'_> {
                 }
                 None => match expr_name(&it.expr) {
                     Some(base) => unique_name(&base, &|n| out.index_of(n).is_some()),
-                    None => column_name(&|n| out.index_of(n).is_some()),
+                    None => {
+                        unnamed += 1;
+                        unique_name(&format!("Column{unnamed}"), &|n| out.index_of(n).is_some())
+                    }
                 },
             };
             out.columns.push(Column::new(name, t));
@@ -814,6 +925,7 @@ impl Planner<'_> {
     ) -> PResult<(Node, Schema)> {
         let cx = Ctx::new(&schema);
         let mut out = Schema::default();
+        let mut unnamed = 0usize;
         let mut keys = Vec::new();
         let mut failed = false;
         let mut by_names: Vec<String> = Vec::new();
@@ -824,14 +936,25 @@ impl Planner<'_> {
             };
             let name = match it.names.first() {
                 Some(n) => n.name.clone(),
-                None => expr_name(&it.expr)
-                    .unwrap_or_else(|| column_name(&|n| out.index_of(n).is_some())),
+                None => expr_name(&it.expr).unwrap_or_else(|| {
+                    unnamed += 1;
+                    unique_name(&format!("Column{unnamed}"), &|n| out.index_of(n).is_some())
+                }),
             };
             if out.index_of(&name).is_some() {
                 self.error(
                     codes::DUPLICATE_COLUMN,
                     format!("a column named '{name}' is already declared"),
                     it.span,
+                );
+                failed = true;
+                continue;
+            }
+            if t == Type::Dynamic {
+                self.error(
+                    codes::EXPECTED_TYPE,
+                    format!("summarize cannot group by the dynamic value '{name}': convert it first (tostring(), tolong()...)"),
+                    it.expr.span,
                 );
                 failed = true;
                 continue;
@@ -843,23 +966,160 @@ impl Planner<'_> {
             keys.push(p);
         }
         let mut aggs = Vec::new();
+        // Items that are expressions over aggregates (`100.0 * countif(p) /
+        // count()`): their aggregates become hidden columns and a projection
+        // computes the item after the summarize.
+        enum Item {
+            Col(usize),
+            Expr(Expr, Option<String>, Option<String>, Expr),
+        }
+        let mut items: Vec<Item> = (0..out.len()).map(Item::Col).collect();
+        let mut hidden = 0usize;
         for it in aggregates {
-            match self.plan_aggregate(&schema, it, &by_names, &mut out) {
-                Ok(a) => aggs.push(a),
-                Err(_) => failed = true,
+            // `percentiles(x, p1, p2...)` is one `percentile(x, p)` per p.
+            if let ExprKind::Call { name, args } = &it.expr.kind {
+                if name.name == "percentiles"
+                    && aggregate::lookup("percentiles").is_none()
+                    && args.len() >= 2
+                {
+                    for (k, pct) in args.iter().skip(1).enumerate() {
+                        let call = Expr::new(
+                            ExprKind::Call {
+                                name: crate::ast::Ident::new("percentile", name.span),
+                                args: vec![args[0].clone(), pct.clone()],
+                            },
+                            it.expr.span,
+                        );
+                        let ne = NamedExpr {
+                            names: it.names.get(k).cloned().into_iter().collect(),
+                            expr: call,
+                            span: it.span,
+                        };
+                        let before = out.len();
+                        match self.plan_aggregate(&schema, &ne, &by_names, &mut out) {
+                            Ok(a) => {
+                                aggs.push(a);
+                                items.extend((before..out.len()).map(Item::Col));
+                            }
+                            Err(_) => failed = true,
+                        }
+                    }
+                    continue;
+                }
             }
+            let direct = matches!(&it.expr.kind, ExprKind::Call { name, .. } if aggregate::lookup(&name.name).is_some());
+            if direct {
+                let before = out.len();
+                match self.plan_aggregate(&schema, it, &by_names, &mut out) {
+                    Ok(a) => {
+                        aggs.push(a);
+                        items.extend((before..out.len()).map(Item::Col));
+                    }
+                    Err(_) => failed = true,
+                }
+                continue;
+            }
+            let mut found = Vec::new();
+            let rewritten = replace_aggregates(&it.expr, &mut found, &mut hidden);
+            if found.is_empty() {
+                if let ExprKind::Call { name, .. } = &it.expr.kind {
+                    if crate::functions::lookup(&name.name).is_none()
+                        && self.scope.get(&name.name).is_none()
+                    {
+                        self.error(
+                            codes::UNKNOWN_FUNCTION,
+                            format!("unknown aggregate function '{}'", name.name),
+                            name.span,
+                        );
+                        failed = true;
+                        continue;
+                    }
+                }
+                self.error(
+                    codes::UNSUPPORTED,
+                    "summarize needs an aggregate function here (count(), sum(x), make_set(x)...)",
+                    it.expr.span,
+                );
+                failed = true;
+                continue;
+            }
+            for (name, call) in &found {
+                let ne = NamedExpr {
+                    names: vec![crate::ast::Ident::new(name.clone(), call.span)],
+                    expr: call.clone(),
+                    span: call.span,
+                };
+                match self.plan_aggregate(&schema, &ne, &by_names, &mut out) {
+                    Ok(a) => aggs.push(a),
+                    Err(_) => failed = true,
+                }
+            }
+            // `tostring(make_set(x))` is named like its aggregate: `set_x`.
+            let derived = expr_name(&rewritten).and_then(|h| {
+                let call = found.iter().find(|(n, _)| *n == h).map(|(_, c)| c)?;
+                let ExprKind::Call { name, args } = &call.kind else {
+                    return None;
+                };
+                let def = aggregate::lookup(&name.name)?;
+                let col = args.first().and_then(expr_name);
+                Some(aggregate::default_column_name(def, col.as_deref(), &[]))
+            });
+            let name = it.names.first().map(|n| n.name.clone());
+            items.push(Item::Expr(rewritten, name, derived, it.expr.clone()));
         }
         if failed {
             return Err(super::Failed);
         }
+        let summarize = Node::Summarize {
+            input: Box::new(input),
+            keys,
+            aggs,
+            span,
+        };
+        if !items.iter().any(|i| matches!(i, Item::Expr(..))) {
+            return Ok((summarize, out));
+        }
+        let mut fin = Schema::default();
+        let mut exprs = Vec::new();
+        for it in items {
+            match it {
+                Item::Col(i) => {
+                    exprs.push(PExpr::Col(i));
+                    fin.columns.push(out.columns[i].clone());
+                }
+                Item::Expr(e, name, derived, original) => {
+                    let (p, t) = self.plan_scalar(&e, Ctx::new(&out))?;
+                    let name = match name {
+                        Some(n) => n,
+                        None => match derived {
+                            Some(b) => unique_name(&b, &|n| fin.index_of(n).is_some()),
+                            None => {
+                                unnamed += 1;
+                                unique_name(&format!("Column{unnamed}"), &|n| {
+                                    fin.index_of(n).is_some()
+                                })
+                            }
+                        },
+                    };
+                    if fin.index_of(&name).is_some() {
+                        return Err(self.error(
+                            codes::DUPLICATE_COLUMN,
+                            format!("a column named '{name}' is already declared"),
+                            original.span,
+                        ));
+                    }
+                    exprs.push(p);
+                    fin.columns.push(Column::new(name, t));
+                }
+            }
+        }
         Ok((
-            Node::Summarize {
-                input: Box::new(input),
-                keys,
-                aggs,
-                span,
+            Node::Project {
+                input: Box::new(summarize),
+                exprs,
+                window: false,
             },
-            out,
+            fin,
         ))
     }
 
@@ -985,23 +1245,10 @@ impl Planner<'_> {
             }
         } else {
             let first = arg_exprs.first().and_then(|(_, _, n)| n.clone());
-            let default = match def.default_name {
-                DefaultName::Fixed(s) => s.to_string(),
-                DefaultName::Prefix(p) => match &first {
-                    Some(c) => format!("{p}_{c}"),
-                    None => format!("{p}_"),
-                },
-                DefaultName::Column => {
-                    first.unwrap_or_else(|| column_name(&|n| out.index_of(n).is_some()))
-                }
-            };
-            let default = if def.name == "percentile" {
-                match arg_exprs.get(1).and_then(|(p, _, _)| p.as_const()) {
-                    Some(v) => format!("{default}_{}", ops::to_string(v).replace('.', "_")),
-                    None => default,
-                }
-            } else {
-                default
+            let default = match (def.default_name, &first) {
+                (DefaultName::Column, None) => column_name(&|n| out.index_of(n).is_some()),
+                (DefaultName::Prefix(p), None) if !p.ends_with('_') => format!("{p}_"),
+                _ => aggregate::default_column_name(def, first.as_deref(), &infos),
             };
             outputs.push((default, ret, false));
         }
@@ -1045,7 +1292,11 @@ impl Planner<'_> {
     ) -> PResult<(Node, Schema)> {
         let mut operands: Vec<(Node, Schema, String)> = Vec::new();
         if let Some((n, s)) = first {
-            operands.push((n, s, "union_arg0".to_string()));
+            let source = match &n {
+                Node::Scan { table, .. } => table.clone(),
+                _ => "union_arg0".to_string(),
+            };
+            operands.push((n, s, source));
         }
         let mut failed = false;
         for t in &u.tables {
@@ -1436,7 +1687,11 @@ impl Planner<'_> {
                 }
                 ParsePart::Column(decl) => {
                     group += 1;
+                    let last = matches!(p.pattern.last(), Some(ParsePart::Column(d)) if std::ptr::eq(d, decl));
                     re.push_str(match decl.ty {
+                        // Unanchored regex mode: a trailing string column
+                        // takes the rest of the text.
+                        Type::String if last && kind == ParseKind::Regex => "(.*)",
                         Type::Int | Type::Long => r"(-?\d+)",
                         Type::Real => r"(-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)",
                         _ => "(.*?)",

@@ -159,7 +159,9 @@ def main():
                 continue
             log(f"generating {rows} rows of {fmt} ...")
             t0 = time.perf_counter()
-            subprocess.run([bench, "generate", "--rows", str(rows), "--seed", "42", "--format", fmt,
+            gen = rmmhunt if subprocess.run([rmmhunt, "generate", "--help"], capture_output=True).returncode == 0 \
+                else bench
+            subprocess.run([gen, "generate", "--rows", str(rows), "--seed", "42", "--format", fmt,
                             "--now", NOW, "--out", path], check=True)
             gen_s = time.perf_counter() - t0
             size = os.path.getsize(path)

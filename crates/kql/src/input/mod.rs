@@ -668,7 +668,7 @@ impl LinesStream {
                 continue;
             }
             if let Some(pf) = &self.prefilter {
-                if prefilter::json_raw_is_verbatim(line) && !pf.may_match(line) {
+                if !pf.may_match(line) && prefilter::json_raw_is_verbatim(line) {
                     continue;
                 }
             }
@@ -731,7 +731,7 @@ impl ArrayStream {
                 Ok(Some(x)) => x,
             };
             if let Some(pf) = &self.prefilter {
-                if prefilter::json_raw_is_verbatim(text) && !pf.may_match(text) {
+                if !pf.may_match(text) && prefilter::json_raw_is_verbatim(text) {
                     continue;
                 }
             }

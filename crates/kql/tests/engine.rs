@@ -136,6 +136,12 @@ fn planner_collects_every_error() {
             &["nope1", "nope2", "nope3"],
         ),
         ("let x = nope1; T | extend y = nope2", &["nope1", "nope2"]),
+        // A failed let is reported once, not again at each use.
+        ("let x = nope1; T | extend y = x, z = x + 1", &["nope1"]),
+        (
+            "let U = T | where nope1 > 0; T | where a in (U) | join U on a",
+            &["nope1"],
+        ),
     ];
     for (q, want) in cases {
         let err = kql::plan(&kql::parse(q).expect("parses"), &catalog()).expect_err(q);

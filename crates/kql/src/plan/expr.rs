@@ -266,6 +266,7 @@ impl Planner<'_> {
         }
         match self.scope.get(name).cloned() {
             Some(Binding::Scalar(p, t)) => return Ok((p, t)),
+            Some(Binding::Failed { .. }) => return Err(super::Failed),
             Some(Binding::Table(..)) => {
                 return Err(self.error(
                     codes::KIND,
@@ -858,18 +859,13 @@ impl Planner<'_> {
                 if self.is_tabular(e) {
                     match self.plan_tabular(e) {
                         Ok((n, s)) => Binding::Table(n, s),
-                        Err(_) => Binding::Table(
-                            Node::Values {
-                                rows: Arc::new(Vec::new()),
-                            },
-                            Schema::default(),
-                        ),
+                        Err(_) => Binding::Failed { tabular: true },
                     }
                 } else {
                     let empty = Schema::default();
                     match self.plan_scalar(e, Ctx::new(&empty)) {
                         Ok((p, t)) => Binding::Scalar(p, t),
-                        Err(_) => Binding::Scalar(PExpr::Const(Value::Null), Type::Dynamic),
+                        Err(_) => Binding::Failed { tabular: false },
                     }
                 }
             }
@@ -891,6 +887,7 @@ impl Planner<'_> {
                 Some(Binding::Table(..)) => true,
                 Some(Binding::Function(l, s)) => self.function_is_tabular(l, s),
                 Some(Binding::Scalar(..)) => false,
+                Some(Binding::Failed { tabular }) => *tabular,
                 None => self.catalog.schema(&id.name).is_some(),
             },
             ExprKind::Call { name, .. } => match self.scope.get(&name.name) {

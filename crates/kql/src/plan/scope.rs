@@ -16,6 +16,9 @@ pub(crate) enum Binding {
     Table(Node, Schema),
     /// A user function with the scope it was defined in.
     Function(Arc<Lambda>, Scope),
+    /// A `let` whose value failed to plan (already reported): uses of it
+    /// fail quietly instead of adding follow-on errors.
+    Failed { tabular: bool },
 }
 
 #[derive(Debug)]

@@ -335,6 +335,7 @@ impl Planner<'_> {
             ExprKind::Union(u) => self.plan_union(None, u, e.span),
             ExprKind::Name(id) => match self.scope.get(&id.name).cloned() {
                 Some(Binding::Table(n, s)) => Ok((n, s)),
+                Some(Binding::Failed { .. }) => Err(super::Failed),
                 Some(Binding::Function(l, fscope)) => {
                     let empty = Schema::default();
                     match self.call_function(&l, &fscope, &[], e.span, Ctx::new(&empty), None)? {

@@ -381,6 +381,26 @@ mod tests {
     }
 
     #[test]
+    fn fast_path_agrees_with_the_engine_parser() {
+        for text in [
+            "2024-05-01T10:01:00.1234567Z",
+            "2024-05-01T10:01:00Z",
+            "2024-05-01 10:01:00",
+            "2024-05-01T10:01",
+            "2024-05-01",
+            "2024-02-29T23:59:59.9999999Z",
+            "1999-12-31T23:00:00+02:00",
+            "2024-05-01T10:01:00.5-0130",
+        ] {
+            assert_eq!(
+                parse_iso_datetime(text.as_bytes()),
+                crate::time::parse_datetime(text),
+                "input {text}"
+            );
+        }
+    }
+
+    #[test]
     fn text_conversions_null_on_failure() {
         let cases: &[(Type, &str, Value)] = &[
             (Type::Long, "42", Value::Long(42)),

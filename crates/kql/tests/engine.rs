@@ -544,18 +544,6 @@ fn operators_on_a_catalog_table() {
     }
 }
 
-/// Developer aid: `KQL_QUERY='...' cargo test -p kql --test engine adhoc -- --ignored --nocapture`
-/// runs a query over the sample table `T` and prints the result as JSON.
-#[test]
-#[ignore]
-fn adhoc() {
-    let q = std::env::var("KQL_QUERY").unwrap_or_else(|_| "T | take 3".into());
-    match run(&q, &catalog()) {
-        Ok(t) => println!("{}", kql::output::table_to_json(&t)),
-        Err(e) => println!("{}", e.diagnostics().render_plain("query", &q)),
-    }
-}
-
 #[test]
 fn window_functions_run_over_serialized_rows() {
     let q = "datatable(k:string, v:long)['a',1,'a',2,'b',3,'b',4] | sort by k asc, v asc \
@@ -627,20 +615,6 @@ fn exponential_inlining_is_rejected_not_run() {
         let err = kql::plan(&parsed, &MemoryCatalog::new()).expect_err(&q);
         assert_eq!(err.0[0].code, "KQL107", "{q}: {err}");
     }
-}
-
-#[test]
-#[ignore]
-fn adhoc_stages() {
-    let q = std::env::var("KQL_QUERY").unwrap_or_default();
-    let parsed = kql::parse(&q);
-    println!("parsed: {}", parsed.is_ok());
-    let Ok(parsed) = parsed else { return };
-    let plan = kql::plan(&parsed, &catalog());
-    println!("planned: {}", plan.is_ok());
-    let Ok(plan) = plan else { return };
-    let r = kql::run(&plan, &catalog(), &EvalContext::new(NOW));
-    println!("ran: {}", r.is_ok());
 }
 
 #[test]

@@ -417,7 +417,7 @@ fn put_incident(app: &App, req: &Req, prefix: &str, id: &str, fault: Option<Faul
     props.insert(
         "additionalData".into(),
         json!({"alertsCount": 0, "bookmarksCount": 0, "commentsCount": 0,
-               "alertProductNames": [], "tactics": [], "techniques": []}),
+               "alertProductNames": [], "tactics": []}),
     );
     props.insert("relatedAnalyticRuleIds".into(), json!([]));
     props.entry("labels").or_insert_with(|| json!([]));

@@ -16,6 +16,7 @@
 //! background thread, so blocking and async tests can both use it.
 
 mod eval;
+pub mod fixtures;
 mod graph;
 mod identity;
 mod incidents;
@@ -259,6 +260,19 @@ impl FakeAzure {
     /// Adds (or replaces) a fixture table visible to both query APIs.
     pub fn add_table(&self, name: &str, table: kql::Table) {
         self.st().catalog.insert(name, table);
+    }
+
+    /// Adds a fixture table from JSON Lines text (known Defender tables get
+    /// their real schema; others inferred types).
+    pub fn add_jsonl(&self, name: &str, text: &str) -> Result<(), kql::table::ScanError> {
+        let t = fixtures::load_table(
+            name,
+            name,
+            text.as_bytes().to_vec(),
+            kql::input::Format::JsonLines,
+        )?;
+        self.add_table(name, t);
+        Ok(())
     }
 
     /// The fake clock (`now()` when a request has no timespan), in kql

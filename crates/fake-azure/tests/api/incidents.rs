@@ -308,3 +308,86 @@ fn arm_auth_and_api_version_errors() {
     );
     assert_eq!(r.status, 405);
 }
+
+const EXAMPLE: &str = include_str!("../../specs/specification/securityinsights/resource-manager/Microsoft.SecurityInsights/stable/2025-12-01/examples/incidents/CreateIncident.json");
+const COMMENT_EXAMPLE: &str = include_str!("../../specs/specification/securityinsights/resource-manager/Microsoft.SecurityInsights/stable/2025-12-01/examples/incidents/comments/CreateIncidentComment.json");
+
+#[test]
+fn official_examples_are_accepted_and_answered_in_the_same_shape() {
+    let f = fake();
+    let tok = token(&f, ARM_AUDIENCE);
+    let ex: serde_json::Value = serde_json::from_str(EXAMPLE).expect("example parses");
+    let r = put(
+        &f,
+        &tok,
+        "73e01a99-5cd7-4139-a149-9f2736ff2ab5",
+        &ex["parameters"]["incident"],
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let got = r.json();
+    let want = &ex["responses"]["201"]["body"];
+    let keys = |v: &serde_json::Value| {
+        let mut k: Vec<String> = v
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&got), keys(want), "envelope members");
+    let missing: Vec<String> = keys(&want["properties"])
+        .into_iter()
+        .filter(|k| got["properties"].get(k).is_none())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "properties the example has and the fake lacks: {missing:?}"
+    );
+    assert_eq!(
+        keys(&got["properties"]["additionalData"]),
+        keys(&want["properties"]["additionalData"])
+    );
+    let cex: serde_json::Value = serde_json::from_str(COMMENT_EXAMPLE).expect("example parses");
+    let url = format!(
+        "{}{WS_PATH}/73e01a99-5cd7-4139-a149-9f2736ff2ab5/comments/4bb36b7b-26ff-4d1c-9cbe-0d8ab3da0014?api-version=2025-12-01",
+        f.base_url()
+    );
+    let r = send(
+        client()
+            .put(url)
+            .bearer_auth(&tok)
+            .json(&cex["parameters"]["incidentComment"]),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let want = &cex["responses"]["201"]["body"];
+    assert_eq!(keys(&r.json()), keys(want));
+    assert_eq!(keys(&r.json()["properties"]), keys(&want["properties"]));
+}
+
+#[test]
+fn dropping_the_fake_does_not_wait_for_delayed_requests() {
+    let f = fake();
+    let tok = token(&f, ARM_AUDIENCE);
+    f.push_fault(Api::Arm, Fault::Delay(std::time::Duration::from_secs(60)));
+    let url = incident_url(&f, ID);
+    let t = std::thread::spawn(move || {
+        client()
+            .get(url)
+            .bearer_auth(tok)
+            .send()
+            .map(|r| r.status().as_u16())
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let start = std::time::Instant::now();
+    drop(f);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(5),
+        "drop took {:?}",
+        start.elapsed()
+    );
+    let res = t.join().expect("client thread");
+    assert!(
+        res.is_err(),
+        "the delayed request is cut, not answered: {res:?}"
+    );
+}

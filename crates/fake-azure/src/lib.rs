@@ -312,6 +312,13 @@ impl FakeAzure {
         self.st().graph_dynamic_as_object = on;
     }
 
+    /// Datetime cells always with 7 fractional digits
+    /// (`2024-03-26T08:00:00.0000000Z`) instead of only when the fraction is
+    /// non-zero (the default; the reference says "up to 7").
+    pub fn set_datetime_seven_digits(&self, on: bool) {
+        self.st().datetime_seven_digits = on;
+    }
+
     /// ARM: reject an incident PUT without an etag when the incident exists
     /// (409), as one community report saw. Off by default (last writer wins).
     pub fn set_require_etag(&self, on: bool) {

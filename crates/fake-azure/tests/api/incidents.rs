@@ -84,6 +84,16 @@ fn create_get_replace_list_delete() {
     assert_eq!(r.json()["value"][0]["name"], "second");
     assert!(r.json().get("nextLink").is_none());
 
+    let filtered = format!(
+        "{}{WS_PATH}?api-version=2025-09-01&$filter=properties/status eq 'New'",
+        f.base_url()
+    );
+    let r = send(client().get(&filtered).bearer_auth(&tok));
+    assert_eq!(
+        r.status, 400,
+        "unimplemented $filter fails loudly: {}",
+        r.text
+    );
     let r = send(
         client()
             .delete(incident_url(&f, "second"))

@@ -45,6 +45,12 @@ pub const DEFAULT_CLIENT_ID: &str = "00000000-0000-0000-0000-00000000c11d";
 /// The `IDENTITY_HEADER` secret the fake expects by default.
 pub const DEFAULT_IDENTITY_HEADER: &str = "fake-identity-header-secret";
 
+/// Where the printed/`env()` settings send incidents (any subscription,
+/// resource group and workspace name are served).
+pub const DEFAULT_SUBSCRIPTION_ID: &str = "00000000-0000-0000-0000-000000000001";
+pub const DEFAULT_RESOURCE_GROUP: &str = "rg-sec";
+pub const DEFAULT_SENTINEL_WORKSPACE: &str = "sentinel-ws";
+
 /// Default row limits of the real services.
 pub const LOG_ANALYTICS_ROW_LIMIT: usize = 500_000;
 pub const GRAPH_ROW_LIMIT: usize = 100_000;
@@ -206,6 +212,36 @@ impl FakeAzure {
     /// The App Service managed identity endpoint (`IDENTITY_ENDPOINT`).
     pub fn identity_endpoint(&self) -> String {
         format!("{}/msi/token", self.base_url())
+    }
+
+    /// The settings that point `rmmhunt` at this fake (`IDENTITY_*`,
+    /// `RMMHUNT_*_ENDPOINT`, `RMMHUNT_WORKSPACE_ID`, `RMMHUNT_SENTINEL_*`),
+    /// e.g. for `Command::envs` or a settings map.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let base = self.base_url();
+        [
+            ("IDENTITY_ENDPOINT", self.identity_endpoint()),
+            ("IDENTITY_HEADER", self.identity_header()),
+            ("RMMHUNT_LOGANALYTICS_ENDPOINT", base.clone()),
+            ("RMMHUNT_GRAPH_ENDPOINT", base.clone()),
+            ("RMMHUNT_ARM_ENDPOINT", base),
+            ("RMMHUNT_WORKSPACE_ID", self.workspace_id()),
+            (
+                "RMMHUNT_SENTINEL_SUBSCRIPTION_ID",
+                DEFAULT_SUBSCRIPTION_ID.to_string(),
+            ),
+            (
+                "RMMHUNT_SENTINEL_RESOURCE_GROUP",
+                DEFAULT_RESOURCE_GROUP.to_string(),
+            ),
+            (
+                "RMMHUNT_SENTINEL_WORKSPACE",
+                DEFAULT_SENTINEL_WORKSPACE.to_string(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
     }
 
     /// The IMDS-form token endpoint (`.../metadata/identity/oauth2/token`).

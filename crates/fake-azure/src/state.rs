@@ -206,7 +206,10 @@ impl State {
     /// seconds).
     pub fn issue_token(&mut self, audience: &str, _client: Option<&str>) -> (String, u64) {
         let token = format!("fake.{}", uuid::Uuid::new_v4().simple());
-        let expires = SystemTime::now() + self.token_lifetime;
+        let now = SystemTime::now();
+        let expires = now
+            .checked_add(self.token_lifetime)
+            .unwrap_or(now + Duration::from_secs(10 * 365 * 24 * 3600));
         let secs = expires
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()

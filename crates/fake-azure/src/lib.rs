@@ -369,14 +369,22 @@ impl FakeAzure {
 
     /// Queues a fault for the next request to `api` it applies to.
     pub fn push_fault(&self, api: Api, fault: Fault) {
-        self.st().faults.push_back((api, fault));
+        self.st().faults.push_back((api, None, fault));
+    }
+
+    /// Queues a fault for the next request to `api` with this HTTP method
+    /// (e.g. a 500 on the next ARM `PUT` while `GET`s pass).
+    pub fn push_fault_on(&self, api: Api, method: &str, fault: Fault) {
+        self.st()
+            .faults
+            .push_back((api, Some(method.to_ascii_uppercase()), fault));
     }
 
     /// Queues the same fault for the next `n` requests to `api`.
     pub fn push_faults(&self, api: Api, fault: Fault, n: usize) {
         let mut st = self.st();
         for _ in 0..n {
-            st.faults.push_back((api, fault.clone()));
+            st.faults.push_back((api, None, fault.clone()));
         }
     }
 

@@ -119,7 +119,9 @@ pub(crate) struct State {
     pub datetime_seven_digits: bool,
     pub require_etag: bool,
     pub reject_read_only: bool,
-    pub faults: VecDeque<(Api, Fault)>,
+    /// Queued faults: the API, an optional HTTP method they are limited
+    /// to, the fault.
+    pub faults: VecDeque<(Api, Option<String>, Fault)>,
     pub rules: Vec<Rule>,
     pub counts: HashMap<Api, u64>,
     pub log: Vec<LoggedRequest>,
@@ -184,12 +186,12 @@ impl State {
     pub fn next_fault(&mut self, api: Api, method: &str) -> Option<Fault> {
         let n = self.count(api) + 1;
         self.counts.insert(api, n);
-        if let Some(pos) = self
-            .faults
-            .iter()
-            .position(|(a, f)| *a == api && f.applies(api, method))
-        {
-            return self.faults.remove(pos).map(|(_, f)| f);
+        if let Some(pos) = self.faults.iter().position(|(a, m, f)| {
+            *a == api
+                && m.as_ref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+                && f.applies(api, method)
+        }) {
+            return self.faults.remove(pos).map(|(_, _, f)| f);
         }
         self.rules
             .iter()

@@ -401,3 +401,26 @@ fn dropping_the_fake_does_not_wait_for_delayed_requests() {
         "the delayed request is cut, not answered: {res:?}"
     );
 }
+
+#[test]
+fn faults_limited_to_a_method() {
+    let f = fake();
+    let tok = token(&f, ARM_AUDIENCE);
+    f.push_fault_on(
+        Api::Arm,
+        "PUT",
+        Fault::Status {
+            status: 500,
+            retry_after_secs: None,
+        },
+    );
+    assert_eq!(
+        send(client().get(incident_url(&f, ID)).bearer_auth(&tok)).status,
+        404
+    );
+    let r = put(&f, &tok, ID, &body());
+    assert_eq!(r.status, 500, "{}", r.text);
+    assert_eq!(r.json()["error"]["code"], "InternalServerError");
+    assert!(f.incidents().is_empty(), "a failed PUT stores nothing");
+    assert_eq!(put(&f, &tok, ID, &body()).status, 201);
+}

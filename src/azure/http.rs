@@ -83,6 +83,17 @@ pub enum HttpError {
 }
 
 impl HttpError {
+    /// The API that failed (`log-analytics`, `defender`, `arm`).
+    pub fn api(&self) -> &str {
+        match self {
+            HttpError::Status { api, .. }
+            | HttpError::Transport { api, .. }
+            | HttpError::Deadline { api, .. }
+            | HttpError::Decode { api, .. }
+            | HttpError::Auth { api, .. } => api,
+        }
+    }
+
     pub fn request_id(&self) -> &str {
         match self {
             HttpError::Status { request_id, .. } | HttpError::Decode { request_id, .. } => {

@@ -29,6 +29,17 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
 }
 
+impl RetryPolicy {
+    /// The default policy with the configured overall deadline.
+    pub fn with_deadline(deadline: Duration) -> RetryPolicy {
+        RetryPolicy {
+            deadline,
+            attempt_timeout: deadline,
+            ..RetryPolicy::default()
+        }
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {

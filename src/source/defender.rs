@@ -7,8 +7,11 @@
 
 use super::log_analytics::{block_on, query_split, runtime, DEFAULT_MIN_WINDOW};
 use super::{Source, SourceError, TimeWindow};
+use crate::azure::auth::{audience_to_scope, TokenProvider};
 use crate::azure::defender::{DefenderClient, API};
+use crate::azure::http::HttpClient;
 use kql::Table;
+use std::sync::Arc;
 
 pub struct DefenderSource {
     client: DefenderClient,
@@ -25,6 +28,22 @@ impl DefenderSource {
             max_rows: max_rows.max(1),
             min_window: DEFAULT_MIN_WINDOW,
         })
+    }
+
+    /// The source the settings describe (`RMMHUNT_GRAPH_ENDPOINT`/`_AUDIENCE`,
+    /// deadline, row limit).
+    pub fn from_config(
+        v: &crate::config::Validated,
+        http: HttpClient,
+        tokens: Arc<dyn TokenProvider>,
+    ) -> Result<DefenderSource, SourceError> {
+        let client = DefenderClient {
+            http,
+            tokens,
+            endpoint: v.endpoints.graph.clone(),
+            scope: audience_to_scope(&v.endpoints.graph_audience),
+        };
+        DefenderSource::new(client, v.defender_max_rows)
     }
 
     pub fn with_min_window(mut self, ticks: i64) -> DefenderSource {

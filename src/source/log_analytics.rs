@@ -21,11 +21,13 @@
 //! the source from inside another runtime never panics.
 
 use super::{Source, SourceError, TimeWindow};
-use crate::azure::http::HttpError;
+use crate::azure::auth::{audience_to_scope, TokenProvider};
+use crate::azure::http::{HttpClient, HttpError};
 use crate::azure::log_analytics::{LogAnalyticsClient, API};
 use kql::time::MINUTE;
 use kql::Table;
 use std::future::Future;
+use std::sync::Arc;
 
 /// Default smallest window that may still be split.
 pub const DEFAULT_MIN_WINDOW: i64 = MINUTE;
@@ -50,6 +52,33 @@ impl LogAnalyticsSource {
             max_rows: max_rows.max(1),
             min_window: DEFAULT_MIN_WINDOW,
         })
+    }
+
+    /// The source the settings describe (`RMMHUNT_WORKSPACE_ID`,
+    /// `RMMHUNT_LOGANALYTICS_ENDPOINT`/`_AUDIENCE`, deadline, wait, row
+    /// limit); `tokens` is the process's shared provider
+    /// ([`crate::azure::auth::from_config`]).
+    pub fn from_config(
+        v: &crate::config::Validated,
+        http: HttpClient,
+        tokens: Arc<dyn TokenProvider>,
+    ) -> Result<LogAnalyticsSource, SourceError> {
+        let workspace_id = v
+            .workspace_id
+            .clone()
+            .ok_or_else(|| SourceError::Transport {
+                api: API.into(),
+                message: "RMMHUNT_WORKSPACE_ID is not set".into(),
+            })?;
+        let client = LogAnalyticsClient {
+            http,
+            tokens,
+            endpoint: v.endpoints.log_analytics.clone(),
+            scope: audience_to_scope(&v.endpoints.log_analytics_audience),
+            workspace_id,
+            wait_secs: v.query_wait_secs,
+        };
+        LogAnalyticsSource::new(client, v.log_analytics_max_rows)
     }
 
     /// Windows of at most `ticks` are not split further.

@@ -1023,3 +1023,146 @@ mod with_fake {
         assert!(e.is_err(), "{e:?}");
     }
 }
+
+// ---------- other credentials ----------
+
+#[test]
+fn imds_protocol_and_service_principal_and_refresh_failure_fallback() {
+    let server = serve(|r, n| {
+        if r.path == "/metadata/identity/oauth2/token" {
+            if r.headers.get("metadata").map(String::as_str) != Some("true") {
+                return resp(
+                    400,
+                    json!({"error": "invalid_request", "error_description": "Required metadata header not specified"}),
+                );
+            }
+            return resp(
+                200,
+                json!({"access_token": "imds-tok", "expires_in": "3599", "expires_on": (now_secs() + 3599).to_string(), "resource": "x", "token_type": "Bearer"}),
+            );
+        }
+        if r.path == "/tenant-1/oauth2/v2.0/token" {
+            if n > 1 {
+                return resp(
+                    400,
+                    json!({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."}),
+                );
+            }
+            // 2 minutes: inside the refresh margin, so the next call refreshes.
+            return resp(
+                200,
+                json!({"token_type": "Bearer", "expires_in": 120, "access_token": "sp-tok"}),
+            );
+        }
+        resp(404, json!({}))
+    });
+    let rt = runtime();
+    let imds = ManagedIdentity::new(
+        reqwest::Client::new(),
+        None,
+        format!("{}/metadata/identity/oauth2/token", server.base),
+        Some("cid".into()),
+    );
+    let t = rt.block_on(imds.token("https://management.azure.com/.default"));
+    assert_eq!(
+        t.map(|t| t.token.expose().to_string())
+            .map_err(|e| e.to_string()),
+        Ok("imds-tok".into())
+    );
+    let q = &server.requests()[0].query;
+    assert!(
+        q.contains("api-version=2018-02-01")
+            && q.contains("resource=https%3A%2F%2Fmanagement.azure.com")
+            && q.contains("client_id=cid"),
+        "{q}"
+    );
+
+    let sp = CachedTokens::new(rmmhunt::azure::auth::ClientSecret::new(
+        reqwest::Client::new(),
+        server.base.clone(),
+        "tenant-1",
+        "app-id",
+        Secret::new("sp-secret-value"),
+    ));
+    let first = rt.block_on(sp.token("https://api.loganalytics.io/.default"));
+    assert_eq!(
+        first
+            .map(|t| t.token.expose().to_string())
+            .map_err(|e| e.to_string()),
+        Ok("sp-tok".into())
+    );
+    let form = &server.requests()[1].body;
+    for want in [
+        "grant_type=client_credentials",
+        "client_id=app-id",
+        "client_secret=sp-secret-value",
+        "scope=https%3A%2F%2Fapi.loganalytics.io%2F.default",
+    ] {
+        assert!(form.contains(want), "{want} in {form}");
+    }
+    // The refresh fails (n > 1) but the cached token has 2 minutes left: used.
+    let second = rt.block_on(sp.token("https://api.loganalytics.io/.default"));
+    assert_eq!(
+        second
+            .map(|t| t.token.expose().to_string())
+            .map_err(|e| e.to_string()),
+        Ok("sp-tok".into())
+    );
+    // A new scope has nothing cached: the error, without the secret.
+    let third = rt.block_on(sp.token("https://graph.microsoft.com/.default"));
+    let text = format!(
+        "{third:?} {}",
+        third
+            .as_ref()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    );
+    assert!(
+        third.is_err() && text.contains("AADSTS7000215") && !text.contains("sp-secret-value"),
+        "{text}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn azure_cli_login() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let args_file = dir.path().join("args");
+    let script = dir.path().join("az");
+    let exp = now_secs() + 3600;
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$@\" > '{}'\necho '{{\"accessToken\": \"cli-tok\", \"expiresOn\": \"2024-03-26 10:00:00.000000\", \"expires_on\": {exp}, \"tokenType\": \"Bearer\"}}'\n",
+            args_file.display()
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cli = rmmhunt::azure::auth::AzureCli::with_program(script.display().to_string());
+    let t = runtime().block_on(cli.token("https://api.loganalytics.io/.default"));
+    let t = t.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(t.token.expose(), "cli-tok");
+    let secs = t
+        .expires_on
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    assert_eq!(secs, exp);
+    let args = std::fs::read_to_string(&args_file).unwrap_or_default();
+    assert_eq!(
+        args.trim(),
+        "account get-access-token --output json --resource https://api.loganalytics.io"
+    );
+
+    let missing =
+        rmmhunt::azure::auth::AzureCli::with_program(dir.path().join("nope").display().to_string());
+    let e = runtime().block_on(missing.token("https://x/.default"));
+    assert!(
+        matches!(e, Err(rmmhunt::azure::auth::AuthError::Cli { .. })),
+        "{e:?}"
+    );
+}

@@ -1,8 +1,10 @@
 //! rmmhunt: hunt for abuse of remote monitoring and management tools.
 
+pub mod azure;
 pub mod cli;
 pub mod pipeline;
 pub mod report;
 pub mod rule;
 pub mod sample;
+pub mod sink;
 pub mod source;

@@ -498,7 +498,11 @@ fn hunt_exit_codes() {
             "no-such-folder",
         ),
         (&["hunt", "--source", "defender"][..], 2, "not available"),
-        (&["hunt", "--incidents"][..], 2, "not available"),
+        (
+            &["hunt", "--incidents"][..],
+            2,
+            "RMMHUNT_SENTINEL_SUBSCRIPTION_ID is not set",
+        ),
         (&["hunt", "--lookback", "soon"][..], 2, "timespan"),
         (&["hunt", "--now", "tomorrow"][..], 2, "RFC 3339"),
         (&["hunt", "--data", "missing.jsonl"][..], 2, "missing.jsonl"),

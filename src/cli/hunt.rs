@@ -6,17 +6,25 @@
 //! `sample` at a fixed seed and `now`) with the example exclusions, so a
 //! fresh clone shows real findings and real exclusion hits with no cloud.
 //!
+//! With `--incidents`, each rule's findings go to the Sentinel sink
+//! (`sink::sentinel`: one incident per rule and device); without it, a dry
+//! run lists on stderr what would be written.
+//!
 //! Exit codes: 0 every rule ran; 1 findings with `--fail-on-findings`;
 //! 2 usage, configuration, rule or exclusion errors (nothing ran); 3 a rule
-//! failed at run time (the others still ran and are reported).
+//! failed at run time (the others still ran and are reported); 4 an
+//! incident could not be written (the others were written).
 
 use super::args::Now;
 use super::hunt_output::{ExcludedView, ExpiredView, HuntFormat, HuntView, RuleView};
-use super::{EXIT_FAILED, EXIT_OK, EXIT_RULE_FAILED, EXIT_USAGE};
+use super::{EXIT_FAILED, EXIT_OK, EXIT_RULE_FAILED, EXIT_SINK_FAILED, EXIT_USAGE};
+use crate::azure::arm::{AppServiceToken, ArmClient, ReqwestTransport};
 use crate::pipeline::exclude::ExclusionSet;
 use crate::pipeline::{run_rule, HuntOptions, HuntReport};
 use crate::rule::{self, Rule};
 use crate::sample::{self, GenerateOptions, SampleFormat};
+use crate::sink::sentinel::{self, DryRunSink, SentinelSink};
+use crate::sink::Sink;
 use crate::source::files::{DataSpec, FileCatalog, FileError, FileSource};
 use crate::source::local::LocalSource;
 use crate::source::{Source, TimeWindow};
@@ -50,6 +58,15 @@ real exclusion hits. With --data and no --exclusions, nothing is excluded.
 Exclusions apply to event rows before the rule's final summarize; every run reports
 how many rows each exclusion removed.
 
+Incidents: without --incidents nothing is written; stderr lists the incidents a run
+would create or update (one per rule and DeviceId). With --incidents they are written
+to Microsoft Sentinel through ARM; settings (environment): RMMHUNT_SENTINEL_SUBSCRIPTION_ID,
+RMMHUNT_SENTINEL_RESOURCE_GROUP, RMMHUNT_SENTINEL_WORKSPACE (required),
+RMMHUNT_ARM_ENDPOINT, RMMHUNT_ARM_AUDIENCE, RMMHUNT_SENTINEL_API_VERSION (2025-09-01),
+RMMHUNT_INCIDENT_SEVERITY (Medium), RMMHUNT_RULE_LINK_BASE; the token comes from the
+managed identity (IDENTITY_ENDPOINT + IDENTITY_HEADER, optional AZURE_CLIENT_ID).
+A closed incident is never reopened: new activity after closure opens a new incident.
+
 Examples:
   rmmhunt hunt
   rmmhunt hunt --data DeviceNetworkEvents.jsonl --exclusions exclusions.yaml --now 2024-05-01T00:00:00Z
@@ -59,7 +76,8 @@ Exit codes:
   0  every rule ran (with or without findings)
   1  findings were reported and --fail-on-findings was given
   2  usage, configuration, rule or exclusion-file error: nothing ran
-  3  a rule failed at run time; the other rules still ran and are reported";
+  3  a rule failed at run time; the other rules still ran and are reported
+  4  --incidents: an incident could not be written (the others were; rerun to finish)";
 
 #[derive(Debug, Args)]
 #[command(after_help = HUNT_HELP)]
@@ -91,7 +109,8 @@ pub struct HuntArgs {
     /// Output format. Default: table on a terminal, json otherwise.
     #[arg(long, value_enum)]
     pub format: Option<HuntFormat>,
-    /// Create or update Sentinel incidents (not available in this version).
+    /// Create or update Microsoft Sentinel incidents (settings: see below). Without it,
+    /// stderr lists what would be written.
     #[arg(long)]
     pub incidents: bool,
     /// Exit with status 1 when any rule reports findings (for scripts and CI).
@@ -134,12 +153,22 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(EXIT_USAGE));
     }
-    if args.incidents {
-        eprintln!(
-            "rmmhunt: error: --incidents is not available in this version (no Sentinel sink yet)"
-        );
-        return Ok(ExitCode::from(EXIT_USAGE));
-    }
+    let sink: Box<dyn Sink> = if args.incidents {
+        match sentinel_sink(&|k| std::env::var(k).ok()) {
+            Ok(sink) => Box::new(sink),
+            Err(errors) => {
+                for e in errors {
+                    eprintln!("rmmhunt: error: --incidents: {e}");
+                }
+                return Ok(ExitCode::from(EXIT_USAGE));
+            }
+        }
+    } else {
+        let settings = sentinel::settings_from(&|k| std::env::var(k).ok())
+            .map(|(_, s)| s)
+            .unwrap_or_default();
+        Box::new(DryRunSink { settings })
+    };
     let sample_mode = args.data.is_empty();
 
     let Some(rules) = load_rules(&args)? else {
@@ -236,6 +265,8 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
             })
             .collect(),
     };
+    let sink_failed = write_incidents(sink.as_ref(), &rules, &report);
+
     let format = HuntFormat::or_default(args.format);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -244,11 +275,75 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
 
     Ok(ExitCode::from(if report.failed() {
         EXIT_RULE_FAILED
+    } else if sink_failed {
+        EXIT_SINK_FAILED
     } else if args.fail_on_findings && report.rules.iter().any(|r| !r.findings.rows.is_empty()) {
         EXIT_FAILED
     } else {
         EXIT_OK
     }))
+}
+
+/// The Sentinel sink from settings (every problem listed).
+fn sentinel_sink(lookup: &dyn Fn(&str) -> Option<String>) -> Result<SentinelSink, Vec<String>> {
+    let (target, settings) = sentinel::settings_from(lookup)?;
+    let (Some(endpoint), Some(header)) = (lookup("IDENTITY_ENDPOINT"), lookup("IDENTITY_HEADER"))
+    else {
+        return Err(vec![
+            "no credential: set IDENTITY_ENDPOINT and IDENTITY_HEADER (managed identity)".into(),
+        ]);
+    };
+    let audience = lookup("RMMHUNT_ARM_AUDIENCE")
+        .filter(|a| !a.trim().is_empty())
+        .unwrap_or_else(|| crate::azure::arm::DEFAULT_ARM_ENDPOINT.to_string());
+    let token = AppServiceToken::new(endpoint, header, audience, lookup("AZURE_CLIENT_ID"))
+        .map_err(|e| vec![e])?;
+    let transport = ReqwestTransport::new(Box::new(token), std::time::Duration::from_secs(60))
+        .map_err(|e| vec![e])?;
+    Ok(SentinelSink::new(
+        ArmClient::new(target, Box::new(transport)),
+        settings,
+    ))
+}
+
+/// Hands each rule's findings to the sink and prints what it did; true when
+/// a write failed.
+fn write_incidents(sink: &dyn Sink, rules: &[Rule], report: &HuntReport) -> bool {
+    let dry = sink.name() == "dry-run";
+    let mut failed = false;
+    let mut total = crate::sink::SinkSummary::default();
+    for (rule, r) in rules.iter().zip(&report.rules) {
+        if r.error.is_some() || r.findings.rows.is_empty() {
+            continue;
+        }
+        match sink.write(rule, &r.findings) {
+            Ok(s) => total.add(s),
+            Err(e) => {
+                failed = true;
+                if let crate::sink::SinkError::Several { summary, .. } = &e {
+                    total.add(summary.clone());
+                }
+                eprintln!("rmmhunt: error: incidents: {e}");
+            }
+        }
+    }
+    if dry {
+        if !total.actions.is_empty() {
+            eprintln!(
+                "rmmhunt: dry run (no --incidents): {} incident(s) would be written:",
+                total.actions.len()
+            );
+        }
+    } else {
+        eprintln!(
+            "rmmhunt: incidents: {} created, {} updated with a comment, {} unchanged",
+            total.created, total.updated, total.unchanged
+        );
+    }
+    for a in &total.actions {
+        eprintln!("rmmhunt:   {a}");
+    }
+    failed
 }
 
 /// The rules to run, or `None` after printing why there are none (load

@@ -2,6 +2,7 @@
 
 pub mod azure;
 pub mod cli;
+pub mod config;
 pub mod pipeline;
 pub mod report;
 pub mod rule;

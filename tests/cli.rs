@@ -501,7 +501,7 @@ fn hunt_exit_codes() {
         (
             &["hunt", "--incidents"][..],
             2,
-            "RMMHUNT_SENTINEL_SUBSCRIPTION_ID is not set",
+            "RMMHUNT_SENTINEL_SUBSCRIPTION_ID",
         ),
         (&["hunt", "--lookback", "soon"][..], 2, "timespan"),
         (&["hunt", "--now", "tomorrow"][..], 2, "RFC 3339"),

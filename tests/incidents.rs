@@ -9,9 +9,9 @@ mod fake_arm;
 
 use fake_arm::{FakeArm, Fault, IDENTITY_HEADER};
 use kql::{Column, Schema, Table, Type, Value};
-use rmmhunt::azure::arm::{
-    ArmClient, ArmTarget, ReqwestTransport, RetryPolicy, StaticToken, DEFAULT_API_VERSION,
-};
+use rmmhunt::azure::arm::{ArmClient, ArmTarget, AzureTransport, RetryPolicy, DEFAULT_API_VERSION};
+use rmmhunt::azure::auth::StaticToken;
+use rmmhunt::azure::http::{HttpClient, RetryPolicy as HttpRetry};
 use rmmhunt::rule::{self, Rule};
 use rmmhunt::sink::sentinel::{
     group_by_device, incident_id, render_description, successor_id, IncidentSettings, SentinelSink,
@@ -122,16 +122,24 @@ fn sink(fake: &FakeArm) -> SentinelSink {
         resource_group: "rg-sec".into(),
         workspace: "ws-sentinel".into(),
     };
-    let transport = ReqwestTransport::new(
-        Box::new(StaticToken(fake_arm::TOKEN.into())),
-        Duration::from_secs(10),
+    let http = HttpClient::new(HttpRetry {
+        deadline: Duration::from_secs(20),
+        attempt_timeout: Duration::from_secs(10),
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+        max_attempts: 4,
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let transport = AzureTransport::new(
+        http,
+        std::sync::Arc::new(StaticToken::new(fake_arm::TOKEN)),
+        "https://management.azure.com",
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let mut client = ArmClient::new(target, Box::new(transport));
     client.retry = RetryPolicy {
-        attempts: 4,
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
+        attempts: 1,
+        ..RetryPolicy::default()
     };
     SentinelSink::new(client, IncidentSettings::default())
 }
@@ -457,7 +465,11 @@ fn hunt(fake: &FakeArm, extra: &[&str]) -> std::process::Output {
         .env("RMMHUNT_ARM_ENDPOINT", &fake.url)
         .env("IDENTITY_ENDPOINT", format!("{}/msi/token", fake.url))
         .env("IDENTITY_HEADER", IDENTITY_HEADER)
-        .env_remove("RMMHUNT_SENTINEL_API_VERSION")
+        .env("RMMHUNT_CREDENTIAL", "managed-identity")
+        .env("RMMHUNT_REQUEST_DEADLINE_SECS", "30")
+        .env_remove("RMMHUNT_INCIDENTS_API_VERSION")
+        .env_remove("AZURE_TENANT_ID")
+        .env_remove("AZURE_CLIENT_SECRET")
         .output()
         .unwrap_or_else(|e| panic!("running {BIN}: {e}"))
 }

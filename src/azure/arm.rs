@@ -13,10 +13,12 @@
 //! the caller to re-read.
 //!
 //! Does not live here: anything about rules or findings (that is
-//! `sink::sentinel`). The bytes go through [`Transport`], so the shared
-//! HTTP client and token provider plug in without this file knowing them;
-//! [`ReqwestTransport`] is the default.
+//! `sink::sentinel`). The bytes go through [`Transport`]:
+//! [`AzureTransport`] (the shared `azure::http` client and a
+//! `TokenProvider`) in the service, anything in unit tests.
 
+use super::auth::{audience_to_scope, TokenProvider};
+use super::http::{HttpClient, HttpError, Request};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -287,177 +289,82 @@ pub trait Transport: Send + Sync {
     fn send(&self, req: &HttpRequest) -> Result<HttpResponse, String>;
 }
 
-/// A bearer token for the ARM audience.
-pub trait ArmToken: Send + Sync {
-    /// The token, or why there is none (never containing a secret).
-    fn token(&self) -> Result<String, String>;
+/// [`Transport`] over the shared [`HttpClient`] (which retries 429/5xx
+/// within its deadline and adds the bearer token for `scope`), driven from
+/// sync code on its own current-thread runtime. Error answers come back as
+/// responses (status, `CloudError` body) so the client can tell 404 and 409
+/// apart; set [`ArmClient::retry`] to one attempt with it (the shared client
+/// already retried).
+pub struct AzureTransport {
+    runtime: tokio::runtime::Runtime,
+    http: HttpClient,
+    tokens: std::sync::Arc<dyn TokenProvider>,
+    scope: String,
 }
 
-/// A fixed token (tests, `az account get-access-token` output).
-pub struct StaticToken(pub String);
-
-impl ArmToken for StaticToken {
-    fn token(&self) -> Result<String, String> {
-        Ok(self.0.clone())
-    }
-}
-
-/// Managed identity over the App Service protocol (README D.9):
-/// `GET {IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=<audience>`
-/// with `X-IDENTITY-HEADER`. The token is cached until five minutes before
-/// `expires_on`. (Stand-in until `azure::auth`'s `TokenProvider` is wired.)
-pub struct AppServiceToken {
-    endpoint: String,
-    header: String,
-    resource: String,
-    client_id: Option<String>,
-    client: reqwest::blocking::Client,
-    cache: std::sync::Mutex<Option<(String, u64)>>,
-}
-
-impl AppServiceToken {
+impl AzureTransport {
+    /// `audience` is the ARM token audience (`RMMHUNT_ARM_AUDIENCE`).
     pub fn new(
-        endpoint: String,
-        header: String,
-        resource: String,
-        client_id: Option<String>,
-    ) -> Result<AppServiceToken, String> {
-        let client = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(30))
+        http: HttpClient,
+        tokens: std::sync::Arc<dyn TokenProvider>,
+        audience: &str,
+    ) -> Result<AzureTransport, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
             .build()
-            .map_err(|e| format!("building the HTTP client: {e}"))?;
-        Ok(AppServiceToken {
-            endpoint,
-            header,
-            resource,
-            client_id,
-            client,
-            cache: std::sync::Mutex::new(None),
+            .map_err(|e| format!("starting the HTTP runtime: {e}"))?;
+        Ok(AzureTransport {
+            runtime,
+            http,
+            tokens,
+            scope: audience_to_scope(audience),
         })
     }
 }
 
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    expires_on: String,
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
-}
-
-impl ArmToken for AppServiceToken {
-    fn token(&self) -> Result<String, String> {
-        if let Ok(cache) = self.cache.lock() {
-            if let Some((tok, exp)) = cache.as_ref() {
-                if unix_now() + 300 < *exp {
-                    return Ok(tok.clone());
-                }
-            }
-        }
-        let mut query = vec![
-            ("api-version", "2019-08-01".to_string()),
-            ("resource", self.resource.clone()),
-        ];
-        if let Some(id) = &self.client_id {
-            query.push(("client_id", id.clone()));
-        }
-        let mut last = String::new();
-        for attempt in 0..4u32 {
-            if attempt > 0 {
-                std::thread::sleep(Duration::from_millis(200 << attempt));
-            }
-            let resp = match self
-                .client
-                .get(&self.endpoint)
-                .query(&query)
-                .header("X-IDENTITY-HEADER", &self.header)
-                .send()
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    last = format!("managed identity endpoint: {}", e.without_url());
-                    continue;
-                }
-            };
-            let status = resp.status().as_u16();
-            if status == 429 || status >= 500 {
-                last = format!("managed identity endpoint answered {status}");
-                continue;
-            }
-            if status != 200 {
-                return Err(format!("managed identity endpoint answered {status}"));
-            }
-            let body: TokenResponse = resp.json().map_err(|e| {
-                format!(
-                    "managed identity endpoint: bad token response: {}",
-                    e.without_url()
-                )
-            })?;
-            let exp = body.expires_on.trim().parse::<u64>().unwrap_or_default();
-            if let Ok(mut cache) = self.cache.lock() {
-                *cache = Some((body.access_token.clone(), exp));
-            }
-            return Ok(body.access_token);
-        }
-        Err(last)
-    }
-}
-
-/// [`Transport`] over blocking reqwest.
-pub struct ReqwestTransport {
-    client: reqwest::blocking::Client,
-    token: Box<dyn ArmToken>,
-}
-
-impl ReqwestTransport {
-    pub fn new(token: Box<dyn ArmToken>, timeout: Duration) -> Result<ReqwestTransport, String> {
-        let client = reqwest::blocking::Client::builder()
-            .timeout(timeout)
-            .build()
-            .map_err(|e| format!("building the HTTP client: {e}"))?;
-        Ok(ReqwestTransport { client, token })
-    }
-}
-
-impl Transport for ReqwestTransport {
+impl Transport for AzureTransport {
     fn send(&self, req: &HttpRequest) -> Result<HttpResponse, String> {
-        let token = self.token.token()?;
-        let mut rb = match req.method {
-            Method::Get => self.client.get(&req.url),
-            Method::Put => self.client.put(&req.url),
-        }
-        .bearer_auth(token);
-        if let Some(body) = &req.body {
-            rb = rb
-                .header("Content-Type", "application/json")
-                .body(body.clone());
-        }
-        // reqwest errors name the URL, never headers: no token leaks.
-        let resp = rb.send().map_err(|e| e.without_url().to_string())?;
-        let status = resp.status().as_u16();
-        let header = |name: &str| {
-            resp.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
+        let json = match &req.body {
+            Some(b) => {
+                Some(serde_json::from_str::<serde_json::Value>(b).map_err(|e| e.to_string())?)
+            }
+            None => None,
         };
-        let request_id =
-            header("x-ms-request-id").or_else(|| header("x-ms-correlation-request-id"));
-        let retry_after = header("retry-after")
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body = resp.text().map_err(|e| e.without_url().to_string())?;
-        Ok(HttpResponse {
-            status,
-            body,
-            request_id,
-            retry_after,
-        })
+        let request = Request {
+            api: "arm",
+            method: match req.method {
+                Method::Get => reqwest::Method::GET,
+                Method::Put => reqwest::Method::PUT,
+            },
+            url: req.url.clone(),
+            headers: Vec::new(),
+            json: json.as_ref(),
+            scope: Some(&self.scope),
+        };
+        let result = self
+            .runtime
+            .block_on(self.http.send(&request, Some(self.tokens.as_ref())));
+        match result {
+            Ok(resp) => Ok(HttpResponse {
+                status: resp.status,
+                body: String::from_utf8_lossy(&resp.body).into_owned(),
+                request_id: Some(resp.request_id),
+                retry_after: None,
+            }),
+            Err(HttpError::Status {
+                status,
+                code,
+                message,
+                request_id,
+                ..
+            }) => Ok(HttpResponse {
+                status,
+                body: serde_json::json!({"error": {"code": code, "message": message}}).to_string(),
+                request_id: Some(request_id),
+                retry_after: None,
+            }),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }
 

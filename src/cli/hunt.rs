@@ -18,7 +18,10 @@
 use super::args::Now;
 use super::hunt_output::{ExcludedView, ExpiredView, HuntFormat, HuntView, RuleView};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_RULE_FAILED, EXIT_SINK_FAILED, EXIT_USAGE};
-use crate::azure::arm::{AppServiceToken, ArmClient, ReqwestTransport};
+use crate::azure::arm::{ArmClient, AzureTransport, RetryPolicy as ArmRetry};
+use crate::azure::auth::{AzureCli, CachedTokens, ClientSecret, ManagedIdentity, TokenProvider};
+use crate::azure::http::{HttpClient, RetryPolicy};
+use crate::config::{self, Credential, Validated};
 use crate::pipeline::exclude::ExclusionSet;
 use crate::pipeline::{run_rule, HuntOptions, HuntReport};
 use crate::rule::{self, Rule};
@@ -62,9 +65,9 @@ Incidents: without --incidents nothing is written; stderr lists the incidents a 
 would create or update (one per rule and DeviceId). With --incidents they are written
 to Microsoft Sentinel through ARM; settings (environment): RMMHUNT_SENTINEL_SUBSCRIPTION_ID,
 RMMHUNT_SENTINEL_RESOURCE_GROUP, RMMHUNT_SENTINEL_WORKSPACE (required),
-RMMHUNT_ARM_ENDPOINT, RMMHUNT_ARM_AUDIENCE, RMMHUNT_SENTINEL_API_VERSION (2025-09-01),
-RMMHUNT_INCIDENT_SEVERITY (Medium), RMMHUNT_RULE_LINK_BASE; the token comes from the
-managed identity (IDENTITY_ENDPOINT + IDENTITY_HEADER, optional AZURE_CLIENT_ID).
+RMMHUNT_ARM_ENDPOINT, RMMHUNT_ARM_AUDIENCE, RMMHUNT_INCIDENTS_API_VERSION (2025-09-01),
+RMMHUNT_INCIDENT_SEVERITY (Medium); the token comes from RMMHUNT_CREDENTIAL (auto: a
+service principal, else the managed identity, else the Azure CLI login).
 A closed incident is never reopened: new activity after closure opens a new incident.
 
 Examples:
@@ -153,8 +156,13 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::from(EXIT_USAGE));
     }
+    let settings = config::from_process_env().validate();
     let sink: Box<dyn Sink> = if args.incidents {
-        match sentinel_sink(&|k| std::env::var(k).ok()) {
+        let built = match &settings {
+            Ok(cfg) => sentinel_sink(cfg),
+            Err(errors) => Err(errors.0.iter().map(|e| e.to_string()).collect()),
+        };
+        match built {
             Ok(sink) => Box::new(sink),
             Err(errors) => {
                 for e in errors {
@@ -164,10 +172,17 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
             }
         }
     } else {
-        let settings = sentinel::settings_from(&|k| std::env::var(k).ok())
-            .map(|(_, s)| s)
-            .unwrap_or_default();
-        Box::new(DryRunSink { settings })
+        let severity = settings
+            .as_ref()
+            .ok()
+            .and_then(|c| c.incident_severity.parse().ok())
+            .unwrap_or(crate::azure::arm::Severity::Medium);
+        Box::new(DryRunSink {
+            settings: sentinel::IncidentSettings {
+                severity,
+                ..Default::default()
+            },
+        })
     };
     let sample_mode = args.data.is_empty();
 
@@ -285,25 +300,52 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The Sentinel sink from settings (every problem listed).
-fn sentinel_sink(lookup: &dyn Fn(&str) -> Option<String>) -> Result<SentinelSink, Vec<String>> {
-    let (target, settings) = sentinel::settings_from(lookup)?;
-    let (Some(endpoint), Some(header)) = (lookup("IDENTITY_ENDPOINT"), lookup("IDENTITY_HEADER"))
-    else {
-        return Err(vec![
-            "no credential: set IDENTITY_ENDPOINT and IDENTITY_HEADER (managed identity)".into(),
-        ]);
+fn sentinel_sink(cfg: &Validated) -> Result<SentinelSink, Vec<String>> {
+    let (target, settings) = sentinel::settings_from_config(cfg).map_err(|e| vec![e])?;
+    let http = HttpClient::new(RetryPolicy {
+        deadline: cfg.request_deadline,
+        ..RetryPolicy::default()
+    })
+    .map_err(|e| vec![e.to_string()])?;
+    let tokens = token_provider(&cfg.credential, &http);
+    let transport =
+        AzureTransport::new(http, tokens, &cfg.endpoints.arm_audience).map_err(|e| vec![e])?;
+    let mut client = ArmClient::new(target, Box::new(transport));
+    // The shared client already retries 429/5xx within its deadline.
+    client.retry = ArmRetry {
+        attempts: 1,
+        ..ArmRetry::default()
     };
-    let audience = lookup("RMMHUNT_ARM_AUDIENCE")
-        .filter(|a| !a.trim().is_empty())
-        .unwrap_or_else(|| crate::azure::arm::DEFAULT_ARM_ENDPOINT.to_string());
-    let token = AppServiceToken::new(endpoint, header, audience, lookup("AZURE_CLIENT_ID"))
-        .map_err(|e| vec![e])?;
-    let transport = ReqwestTransport::new(Box::new(token), std::time::Duration::from_secs(60))
-        .map_err(|e| vec![e])?;
-    Ok(SentinelSink::new(
-        ArmClient::new(target, Box::new(transport)),
-        settings,
-    ))
+    Ok(SentinelSink::new(client, settings))
+}
+
+/// The token provider for the configured credential, cached per scope.
+fn token_provider(cred: &Credential, http: &HttpClient) -> std::sync::Arc<dyn TokenProvider> {
+    match cred {
+        Credential::ManagedIdentity {
+            app_service,
+            imds_endpoint,
+            client_id,
+        } => std::sync::Arc::new(CachedTokens::new(ManagedIdentity::new(
+            http.reqwest().clone(),
+            app_service.clone(),
+            imds_endpoint.clone(),
+            client_id.clone(),
+        ))),
+        Credential::ServicePrincipal {
+            authority,
+            tenant_id,
+            client_id,
+            secret,
+        } => std::sync::Arc::new(CachedTokens::new(ClientSecret::new(
+            http.reqwest().clone(),
+            authority.clone(),
+            tenant_id.clone(),
+            client_id.clone(),
+            secret.clone(),
+        ))),
+        Credential::AzureCli => std::sync::Arc::new(CachedTokens::new(AzureCli::new())),
+    }
 }
 
 /// Hands each rule's findings to the sink and prints what it did; true when

@@ -103,60 +103,30 @@ impl Default for IncidentSettings {
     }
 }
 
-/// Where incidents go and what they look like, from settings
-/// (`RMMHUNT_SENTINEL_SUBSCRIPTION_ID`, `RMMHUNT_SENTINEL_RESOURCE_GROUP`,
-/// `RMMHUNT_SENTINEL_WORKSPACE`, `RMMHUNT_ARM_ENDPOINT`,
-/// `RMMHUNT_SENTINEL_API_VERSION`, `RMMHUNT_INCIDENT_SEVERITY`,
-/// `RMMHUNT_RULE_LINK_BASE`), read through `lookup` so that only the edge
-/// touches the environment.
-pub fn settings_from(
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<(crate::azure::arm::ArmTarget, IncidentSettings), Vec<String>> {
-    let get = |k: &str| {
-        lookup(k)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
+/// Where incidents go and what they look like, from the checked settings
+/// (`RMMHUNT_SENTINEL_*`, `RMMHUNT_ARM_ENDPOINT`,
+/// `RMMHUNT_INCIDENTS_API_VERSION`, `RMMHUNT_INCIDENT_SEVERITY`). `Err`
+/// names what is missing.
+pub fn settings_from_config(
+    config: &crate::config::Validated,
+) -> Result<(crate::azure::arm::ArmTarget, IncidentSettings), String> {
+    let severity = config.incident_severity.parse().unwrap_or(Severity::Medium);
+    let settings = IncidentSettings {
+        severity,
+        rule_link_base: None,
     };
-    let mut errors = Vec::new();
-    let mut need = |k: &str| {
-        get(k).unwrap_or_else(|| {
-            errors.push(format!("{k} is not set (needed to write incidents)"));
-            String::new()
-        })
+    let Some(t) = &config.sentinel else {
+        return Err("RMMHUNT_SENTINEL_SUBSCRIPTION_ID, RMMHUNT_SENTINEL_RESOURCE_GROUP and RMMHUNT_SENTINEL_WORKSPACE must be set to write incidents".into());
     };
-    let subscription_id = need("RMMHUNT_SENTINEL_SUBSCRIPTION_ID");
-    let resource_group = need("RMMHUNT_SENTINEL_RESOURCE_GROUP");
-    let workspace = need("RMMHUNT_SENTINEL_WORKSPACE");
-    let severity = match get("RMMHUNT_INCIDENT_SEVERITY") {
-        None => Severity::Medium,
-        Some(s) => s.parse().unwrap_or_else(|e| {
-            errors.push(format!("RMMHUNT_INCIDENT_SEVERITY: {e}"));
-            Severity::Medium
-        }),
-    };
-    let endpoint = get("RMMHUNT_ARM_ENDPOINT")
-        .unwrap_or_else(|| crate::azure::arm::DEFAULT_ARM_ENDPOINT.to_string());
-    if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
-        errors.push(format!(
-            "RMMHUNT_ARM_ENDPOINT {endpoint:?} is not an http(s) URL"
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     Ok((
         crate::azure::arm::ArmTarget {
-            endpoint: endpoint.trim_end_matches('/').to_string(),
-            api_version: get("RMMHUNT_SENTINEL_API_VERSION")
-                .unwrap_or_else(|| crate::azure::arm::DEFAULT_API_VERSION.to_string()),
-            subscription_id,
-            resource_group,
-            workspace,
+            endpoint: config.endpoints.arm.trim_end_matches('/').to_string(),
+            api_version: config.incidents_api_version.clone(),
+            subscription_id: t.subscription_id.clone(),
+            resource_group: t.resource_group.clone(),
+            workspace: t.workspace.clone(),
         },
-        IncidentSettings {
-            severity,
-            rule_link_base: get("RMMHUNT_RULE_LINK_BASE"),
-        },
+        settings,
     ))
 }
 

@@ -461,6 +461,40 @@ fn parse_token_response(credential: &'static str, body: &[u8]) -> Result<AccessT
     })
 }
 
+/// The cached provider for the configured credential (one per process:
+/// every client shares it, so each scope is fetched once).
+pub fn from_config(
+    credential: &crate::config::Credential,
+    http: &reqwest::Client,
+) -> Arc<dyn TokenProvider> {
+    use crate::config::Credential as C;
+    match credential {
+        C::ManagedIdentity {
+            app_service,
+            imds_endpoint,
+            client_id,
+        } => Arc::new(CachedTokens::new(ManagedIdentity::new(
+            http.clone(),
+            app_service.clone(),
+            imds_endpoint.clone(),
+            client_id.clone(),
+        ))),
+        C::ServicePrincipal {
+            authority,
+            tenant_id,
+            client_id,
+            secret,
+        } => Arc::new(CachedTokens::new(ClientSecret::new(
+            http.clone(),
+            authority.clone(),
+            tenant_id.clone(),
+            client_id.clone(),
+            secret.clone(),
+        ))),
+        C::AzureCli => Arc::new(CachedTokens::new(AzureCli::new())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

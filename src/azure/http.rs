@@ -29,6 +29,17 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
 }
 
+impl RetryPolicy {
+    /// The default policy with the configured overall deadline.
+    pub fn with_deadline(deadline: Duration) -> RetryPolicy {
+        RetryPolicy {
+            deadline,
+            attempt_timeout: deadline,
+            ..RetryPolicy::default()
+        }
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
@@ -83,6 +94,17 @@ pub enum HttpError {
 }
 
 impl HttpError {
+    /// The API that failed (`log-analytics`, `defender`, `arm`).
+    pub fn api(&self) -> &str {
+        match self {
+            HttpError::Status { api, .. }
+            | HttpError::Transport { api, .. }
+            | HttpError::Deadline { api, .. }
+            | HttpError::Decode { api, .. }
+            | HttpError::Auth { api, .. } => api,
+        }
+    }
+
     pub fn request_id(&self) -> &str {
         match self {
             HttpError::Status { request_id, .. } | HttpError::Decode { request_id, .. } => {

@@ -7,8 +7,10 @@
 //! pipeline sees only this trait: no HTTP, no files. `files` (the input
 //! work) exposes the local source's input files as a [`kql::Catalog`].
 
+pub mod defender;
 pub mod files;
 pub mod local;
+pub mod log_analytics;
 
 use kql::time::DAY;
 use std::fmt;

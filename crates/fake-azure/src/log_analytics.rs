@@ -176,6 +176,16 @@ pub(crate) fn handle(app: &App, req: &Req, fault: Option<Fault>) -> Reply {
                 )
             }
         };
+        let problems = crate::spec::validate(crate::spec::Spec::LogAnalytics, "queryBody", &body);
+        if !problems.is_empty() {
+            let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+            return bad_argument(
+                &format!("Invalid request body: {}", text.join("; ")),
+                "InvalidBody",
+                "The request body does not match the API's schema",
+                req,
+            );
+        }
         let Some(q) = body.get("query").and_then(J::as_str) else {
             return bad_argument(
                 "The 'query' property is required and must be a string.",

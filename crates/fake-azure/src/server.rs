@@ -229,7 +229,12 @@ async fn respond(app: &App, api: Api, req: &Req, fault: Option<Fault>) -> Reply 
             status,
             retry_after_secs,
         }) => {
-            let r = envelope(api, status, None, "", req);
+            let r = if status == 204 || status == 304 || status < 200 {
+                // No body allowed (LA answers 204 for a workspace without data).
+                Reply::empty(status)
+            } else {
+                envelope(api, status, None, "", req)
+            };
             return match retry_after_secs {
                 Some(s) => r.with_header("retry-after", s.to_string()),
                 None => r,

@@ -12,9 +12,23 @@ use serde_json::Value as J;
 
 const INCIDENTS: &str =
     "securityinsights/resource-manager/Microsoft.SecurityInsights/stable/2025-12-01/Incidents.json";
+const LOG_ANALYTICS: &str = "operationalinsights/data-plane/Microsoft.OperationalInsights/stable/2022-10-27/OperationalInsights.json";
+
+/// Which spec a definition comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spec {
+    /// SecurityInsights 2025-12-01 `Incidents.json` (+ its common files).
+    Incidents,
+    /// Log Analytics query data plane 2022-10-27.
+    LogAnalytics,
+}
 
 /// The embedded spec files by path below `specs/specification/`.
 const FILES: &[(&str, &str)] = &[
+    (
+        LOG_ANALYTICS,
+        include_str!("../specs/specification/operationalinsights/data-plane/Microsoft.OperationalInsights/stable/2022-10-27/OperationalInsights.json"),
+    ),
     (
         INCIDENTS,
         include_str!("../specs/specification/securityinsights/resource-manager/Microsoft.SecurityInsights/stable/2025-12-01/Incidents.json"),
@@ -109,8 +123,17 @@ fn resolve(file: &str, r: &str) -> Option<(String, J)> {
 /// (`Incident`, `IncidentComment`, `Relation`...). An unknown definition
 /// is itself a violation.
 pub fn validate_incidents_definition(name: &str, value: &J) -> Vec<Violation> {
+    validate(Spec::Incidents, name, value)
+}
+
+/// Validates `value` against the definition `name` of `spec`.
+pub fn validate(spec: Spec, name: &str, value: &J) -> Vec<Violation> {
+    let file = match spec {
+        Spec::Incidents => INCIDENTS,
+        Spec::LogAnalytics => LOG_ANALYTICS,
+    };
     let mut out = Vec::new();
-    match resolve(INCIDENTS, &format!("#/definitions/{name}")) {
+    match resolve(file, &format!("#/definitions/{name}")) {
         Some((file, schema)) => check(&file, &schema, value, "", &mut out, 0),
         None => out.push(Violation {
             path: String::new(),

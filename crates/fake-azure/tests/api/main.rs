@@ -2,6 +2,7 @@
 //! happy path and error shapes, KQL evaluation over fixtures, faults, etag
 //! semantics and spec validation.
 
+mod binary;
 mod common;
 mod graph;
 mod identity;

@@ -497,7 +497,11 @@ fn hunt_exit_codes() {
             2,
             "no-such-folder",
         ),
-        (&["hunt", "--source", "defender"][..], 2, "not available"),
+        (
+            &["hunt", "--source", "log-analytics"][..],
+            2,
+            "RMMHUNT_WORKSPACE_ID",
+        ),
         (
             &["hunt", "--incidents"][..],
             2,

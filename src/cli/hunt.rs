@@ -19,17 +19,19 @@ use super::args::Now;
 use super::hunt_output::{ExcludedView, ExpiredView, HuntFormat, HuntView, RuleView};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_RULE_FAILED, EXIT_SINK_FAILED, EXIT_USAGE};
 use crate::azure::arm::{ArmClient, AzureTransport, RetryPolicy as ArmRetry};
-use crate::azure::auth::{AzureCli, CachedTokens, ClientSecret, ManagedIdentity, TokenProvider};
+use crate::azure::auth::{self, TokenProvider};
 use crate::azure::http::{HttpClient, RetryPolicy};
-use crate::config::{self, Credential, Validated};
+use crate::config::{self, Validated};
 use crate::pipeline::exclude::ExclusionSet;
 use crate::pipeline::{run_rule, HuntOptions, HuntReport};
 use crate::rule::{self, Rule};
 use crate::sample::{self, GenerateOptions, SampleFormat};
 use crate::sink::sentinel::{self, DryRunSink, SentinelSink};
 use crate::sink::Sink;
+use crate::source::defender::DefenderSource;
 use crate::source::files::{DataSpec, FileCatalog, FileError, FileSource};
 use crate::source::local::LocalSource;
+use crate::source::log_analytics::LogAnalyticsSource;
 use crate::source::{Source, TimeWindow};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -91,8 +93,8 @@ pub struct HuntArgs {
     /// Run only this rule (by id; repeatable).
     #[arg(long = "rule", value_name = "ID")]
     pub rule: Vec<String>,
-    /// Where the KQL runs. Only `local` (the embedded engine over --data files) is
-    /// available in this version.
+    /// Where the KQL runs: `local` (the embedded engine over --data files), `log-analytics`
+    /// (RMMHUNT_WORKSPACE_ID) or `defender` (Graph runHuntingQuery).
     #[arg(long, value_enum, default_value_t = SourceKind::Local)]
     pub source: SourceKind,
     /// A table file for the local source, repeatable: FILE (table = file stem) or NAME=FILE.
@@ -126,9 +128,9 @@ pub struct HuntArgs {
 pub enum SourceKind {
     /// The embedded KQL engine over local files.
     Local,
-    /// Log Analytics query API (not available in this version).
+    /// Log Analytics query API (workspace RMMHUNT_WORKSPACE_ID).
     LogAnalytics,
-    /// Microsoft Graph runHuntingQuery (not available in this version).
+    /// Microsoft Graph security/runHuntingQuery (Defender XDR advanced hunting).
     Defender,
 }
 
@@ -145,24 +147,40 @@ fn parse_lookback(s: &str) -> Result<Lookback, String> {
 }
 
 pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
-    if args.source != SourceKind::Local {
-        let name = args
-            .source
-            .to_possible_value()
-            .map(|v| v.get_name().to_string())
-            .unwrap_or_default();
+    let remote = args.source != SourceKind::Local;
+    if remote && !args.data.is_empty() {
         eprintln!(
-            "rmmhunt: error: --source {name} is not available in this version; use --source local"
+            "rmmhunt: error: --data is for --source local; a remote source reads its own tables"
         );
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     let settings = config::from_process_env().validate();
-    let sink: Box<dyn Sink> = if args.incidents {
-        let built = match &settings {
-            Ok(cfg) => sentinel_sink(cfg),
-            Err(errors) => Err(errors.0.iter().map(|e| e.to_string()).collect()),
-        };
-        match built {
+    // The shared HTTP client and token provider, when anything talks to Azure.
+    let azure = if remote || args.incidents {
+        match &settings {
+            Ok(cfg) => match AzureClients::new(cfg) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    eprintln!("rmmhunt: error: {e}");
+                    return Ok(ExitCode::from(EXIT_USAGE));
+                }
+            },
+            Err(errors) => {
+                for e in &errors.0 {
+                    eprintln!("rmmhunt: error: {e}");
+                }
+                return Ok(ExitCode::from(EXIT_USAGE));
+            }
+        }
+    } else {
+        None
+    };
+    let sink: Box<dyn Sink> = if let (true, Some(az)) = (args.incidents, &azure) {
+        // Its own client and token cache: a reqwest client's pooled
+        // connections belong to the runtime that opened them, and the
+        // source and the sink each drive their own runtime.
+        let own = AzureClients::new(&az.config);
+        match own.map_err(|e| vec![e]).and_then(|az| sentinel_sink(&az)) {
             Ok(sink) => Box::new(sink),
             Err(errors) => {
                 for e in errors {
@@ -184,7 +202,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
             },
         })
     };
-    let sample_mode = args.data.is_empty();
+    let sample_mode = !remote && args.data.is_empty();
 
     let Some(rules) = load_rules(&args)? else {
         return Ok(ExitCode::from(EXIT_USAGE));
@@ -201,17 +219,32 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
     let window = TimeWindow::ending_at(now.0, args.lookback.0);
 
     let progress = std::io::stderr().is_terminal().then(progress_bar);
-    let catalog = if sample_mode {
-        eprintln!(
-            "rmmhunt: no --data: hunting over built-in sample data ({SAMPLE_ROWS} DeviceNetworkEvents rows, seed {SAMPLE_SEED}, now {}){}",
-            kql::time::format_datetime(now.0),
-            if args.exclusions.is_none() { " with examples/exclusions.yaml" } else { "" }
-        );
-        sample_catalog(now.0)?
-    } else {
-        open_catalog(&args.data, progress.as_ref())?
+    let source: Box<dyn Source> = match (args.source, &azure) {
+        (SourceKind::LogAnalytics, Some(az)) => {
+            match LogAnalyticsSource::from_config(&az.config, az.http.clone(), az.tokens.clone()) {
+                Ok(s) => Box::new(s),
+                Err(e) => {
+                    eprintln!("rmmhunt: error: --source log-analytics: {e}");
+                    return Ok(ExitCode::from(EXIT_USAGE));
+                }
+            }
+        }
+        (SourceKind::Defender, Some(az)) => {
+            match DefenderSource::from_config(&az.config, az.http.clone(), az.tokens.clone()) {
+                Ok(s) => Box::new(s),
+                Err(e) => {
+                    eprintln!("rmmhunt: error: --source defender: {e}");
+                    return Ok(ExitCode::from(EXIT_USAGE));
+                }
+            }
+        }
+        _ => Box::new(LocalSource::new(local_catalog(
+            &args,
+            sample_mode,
+            now,
+            progress.as_ref(),
+        )?)),
     };
-    let source = LocalSource::new(catalog);
 
     let opts = HuntOptions::new(window);
     let mut report = HuntReport::default();
@@ -221,7 +254,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
         }
         report
             .rules
-            .push(run_rule(rule, &source, &exclusions, &opts));
+            .push(run_rule(rule, source.as_ref(), &exclusions, &opts));
     }
     if let Some(pb) = &progress {
         pb.finish_and_clear();
@@ -299,17 +332,59 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
     }))
 }
 
+/// The settings, an HTTP client and a token provider (one set for the
+/// source, one for the sink: each drives its own runtime).
+struct AzureClients {
+    config: Validated,
+    http: HttpClient,
+    tokens: Arc<dyn TokenProvider>,
+}
+
+impl AzureClients {
+    fn new(cfg: &Validated) -> Result<AzureClients, String> {
+        let http = HttpClient::new(RetryPolicy {
+            deadline: cfg.request_deadline,
+            ..RetryPolicy::default()
+        })
+        .map_err(|e| e.to_string())?;
+        let tokens = auth::from_config(&cfg.credential, http.reqwest());
+        Ok(AzureClients {
+            config: cfg.clone(),
+            http,
+            tokens,
+        })
+    }
+}
+
+/// The local source's tables: the built-in sample or `--data` files.
+fn local_catalog(
+    args: &HuntArgs,
+    sample_mode: bool,
+    now: Now,
+    progress: Option<&ProgressBar>,
+) -> anyhow::Result<FileCatalog> {
+    if sample_mode {
+        eprintln!(
+            "rmmhunt: no --data: hunting over built-in sample data ({SAMPLE_ROWS} DeviceNetworkEvents rows, seed {SAMPLE_SEED}, now {}){}",
+            kql::time::format_datetime(now.0),
+            if args.exclusions.is_none() { " with examples/exclusions.yaml" } else { "" }
+        );
+        sample_catalog(now.0)
+    } else {
+        open_catalog(&args.data, progress)
+    }
+}
+
 /// The Sentinel sink from settings (every problem listed).
-fn sentinel_sink(cfg: &Validated) -> Result<SentinelSink, Vec<String>> {
-    let (target, settings) = sentinel::settings_from_config(cfg).map_err(|e| vec![e])?;
-    let http = HttpClient::new(RetryPolicy {
-        deadline: cfg.request_deadline,
-        ..RetryPolicy::default()
-    })
-    .map_err(|e| vec![e.to_string()])?;
-    let tokens = token_provider(&cfg.credential, &http);
-    let transport =
-        AzureTransport::new(http, tokens, &cfg.endpoints.arm_audience).map_err(|e| vec![e])?;
+fn sentinel_sink(az: &AzureClients) -> Result<SentinelSink, Vec<String>> {
+    let (target, settings) = sentinel::settings_from_config(&az.config).map_err(|e| vec![e])?;
+    let transport = AzureTransport::new(
+        az.http.clone(),
+        az.tokens.clone(),
+        &az.config.endpoints.arm_audience,
+    )
+    .map_err(|e| vec![e])?;
+
     let mut client = ArmClient::new(target, Box::new(transport));
     // The shared client already retries 429/5xx within its deadline.
     client.retry = ArmRetry {
@@ -317,35 +392,6 @@ fn sentinel_sink(cfg: &Validated) -> Result<SentinelSink, Vec<String>> {
         ..ArmRetry::default()
     };
     Ok(SentinelSink::new(client, settings))
-}
-
-/// The token provider for the configured credential, cached per scope.
-fn token_provider(cred: &Credential, http: &HttpClient) -> std::sync::Arc<dyn TokenProvider> {
-    match cred {
-        Credential::ManagedIdentity {
-            app_service,
-            imds_endpoint,
-            client_id,
-        } => std::sync::Arc::new(CachedTokens::new(ManagedIdentity::new(
-            http.reqwest().clone(),
-            app_service.clone(),
-            imds_endpoint.clone(),
-            client_id.clone(),
-        ))),
-        Credential::ServicePrincipal {
-            authority,
-            tenant_id,
-            client_id,
-            secret,
-        } => std::sync::Arc::new(CachedTokens::new(ClientSecret::new(
-            http.reqwest().clone(),
-            authority.clone(),
-            tenant_id.clone(),
-            client_id.clone(),
-            secret.clone(),
-        ))),
-        Credential::AzureCli => std::sync::Arc::new(CachedTokens::new(AzureCli::new())),
-    }
 }
 
 /// Hands each rule's findings to the sink and prints what it did; true when

@@ -804,3 +804,365 @@ fn token_failures_and_errors_never_show_secrets() {
     );
     assert!(!text.contains(TOKEN), "{text}");
 }
+
+// ---------- end to end against crates/fake-azure (evaluates the KQL it receives) ----------
+
+mod with_fake {
+    use super::*;
+    use fake_azure::{Api, FakeAzure, Fault};
+    use rmmhunt::azure::auth::from_config;
+    use rmmhunt::config::{from_env_map, Validated};
+    use rmmhunt::source::local::LocalSource;
+
+    const HEAD: &str = "DeviceNetworkEvents\n| where RemoteUrl has \"zoho\"\n| project Timestamp, DeviceId, DeviceName, RemoteUrl, RemotePort, ReportId";
+
+    /// 120 hourly events over the window, 2 of 3 to Zoho.
+    fn fixture() -> kql::Table {
+        let mut text = String::new();
+        for (i, (t, dev)) in hourly_events().into_iter().enumerate() {
+            let ts = kql::time::format_datetime(t);
+            let url = if i % 3 == 0 {
+                "www.example.com"
+            } else {
+                "assist.zoho.com"
+            };
+            text.push_str(
+                &json!({"Timestamp": ts, "TimeGenerated": ts, "DeviceId": format!("dev{}", i % 7),
+                "DeviceName": dev, "RemoteUrl": url, "RemotePort": 443, "ReportId": i})
+                .to_string(),
+            );
+            text.push('\n');
+        }
+        fake_azure::fixtures::load_table(
+            "DeviceNetworkEvents",
+            "fixture",
+            text.into_bytes(),
+            kql::input::Format::JsonLines,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn start() -> (FakeAzure, kql::Table) {
+        let fake = FakeAzure::start().unwrap_or_else(|e| panic!("{e}"));
+        let t = fixture();
+        fake.add_table("DeviceNetworkEvents", t.clone());
+        (fake, t)
+    }
+
+    fn settings(fake: &FakeAzure) -> Validated {
+        settings_with(fake, &[])
+    }
+
+    fn settings_with(fake: &FakeAzure, extra: &[(&str, &str)]) -> Validated {
+        let mut env: HashMap<String, String> = [
+            ("IDENTITY_ENDPOINT", fake.identity_endpoint()),
+            ("IDENTITY_HEADER", fake.identity_header()),
+            ("RMMHUNT_LOGANALYTICS_ENDPOINT", fake.base_url()),
+            ("RMMHUNT_GRAPH_ENDPOINT", fake.base_url()),
+            ("RMMHUNT_ARM_ENDPOINT", fake.base_url()),
+            ("RMMHUNT_WORKSPACE_ID", fake.workspace_id()),
+            ("RMMHUNT_REQUEST_DEADLINE_SECS", "10".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        from_env_map(&env)
+            .validate()
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn sources(v: &Validated) -> (LogAnalyticsSource, DefenderSource) {
+        let http = HttpClient::new(RetryPolicy {
+            base_delay: Duration::from_millis(20),
+            ..RetryPolicy::with_deadline(v.request_deadline)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let tokens = from_config(&v.credential, http.reqwest());
+        let la = LogAnalyticsSource::from_config(v, http.clone(), tokens.clone())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let de = DefenderSource::from_config(v, http, tokens).unwrap_or_else(|e| panic!("{e}"));
+        (la, de)
+    }
+
+    fn local(t: &kql::Table) -> Vec<String> {
+        let src = LocalSource::new(
+            kql::MemoryCatalog::new().with_table("DeviceNetworkEvents", t.clone()),
+        );
+        rows_of(src.query(HEAD, window()))
+    }
+
+    fn rows_of(r: Result<kql::Table, SourceError>) -> Vec<String> {
+        let t = r.unwrap_or_else(|e| panic!("{e}"));
+        let mut rows: Vec<String> = t.rows.iter().map(|r| format!("{r:?}")).collect();
+        rows.sort();
+        rows
+    }
+
+    #[test]
+    fn same_rows_as_local_through_both_apis() {
+        let (fake, t) = start();
+        let (la, de) = sources(&settings(&fake));
+        let want = local(&t);
+        assert_eq!(want.len(), 80);
+        assert_eq!(rows_of(la.query(HEAD, window())), want, "log-analytics");
+        assert_eq!(rows_of(de.query(HEAD, window())), want, "defender");
+        assert_eq!(fake.tokens_issued(), 2, "one token per audience");
+    }
+
+    #[test]
+    fn throttling_5xx_and_row_limits_still_give_every_row() {
+        let (fake, t) = start();
+        // The client knows the service's row limit (scaled down here, as
+        // the fake's): Graph cuts silently, so "rows == limit" must split.
+        let v = settings_with(
+            &fake,
+            &[
+                ("RMMHUNT_LOGANALYTICS_MAX_ROWS", "25"),
+                ("RMMHUNT_DEFENDER_MAX_ROWS", "25"),
+            ],
+        );
+        let (la, de) = sources(&v);
+        let want = local(&t);
+        fake.push_fault(
+            Api::LogAnalytics,
+            Fault::Throttle {
+                retry_after_secs: 1,
+            },
+        );
+        fake.push_fault(
+            Api::LogAnalytics,
+            Fault::Status {
+                status: 503,
+                retry_after_secs: None,
+            },
+        );
+        fake.set_row_limit(Api::LogAnalytics, 25);
+        assert_eq!(rows_of(la.query(HEAD, window())), want, "log-analytics");
+        fake.push_fault(
+            Api::Graph,
+            Fault::Throttle {
+                retry_after_secs: 1,
+            },
+        );
+        fake.push_fault(
+            Api::Graph,
+            Fault::Status {
+                status: 500,
+                retry_after_secs: None,
+            },
+        );
+        fake.set_row_limit(Api::Graph, 25);
+        assert_eq!(rows_of(de.query(HEAD, window())), want, "defender");
+        let statuses: Vec<u16> = fake
+            .requests_to(Api::LogAnalytics)
+            .iter()
+            .map(|r| r.status)
+            .collect();
+        assert!(
+            statuses.starts_with(&[429, 503]) && statuses.len() > 4,
+            "{statuses:?}"
+        );
+    }
+
+    #[test]
+    fn partial_error_fault_is_split_away() {
+        let (fake, t) = start();
+        let (la, _) = sources(&settings(&fake));
+        fake.push_fault(Api::LogAnalytics, Fault::PartialError { keep_rows: 3 });
+        assert_eq!(rows_of(la.query(HEAD, window())), local(&t));
+    }
+
+    #[test]
+    fn failures_are_reported_never_fewer_rows() {
+        let (fake, _) = start();
+        let v = settings(&fake);
+        let (la, de) = sources(&v);
+        // KQL error: the API's code and request id come back.
+        match la.query("DeviceNetworkEvents | where NoSuchColumn == 1", window()) {
+            Err(SourceError::Http {
+                status: 400,
+                request_id,
+                message,
+                ..
+            }) => {
+                assert!(
+                    !request_id.is_empty() && message.contains("BadArgumentError"),
+                    "{request_id} {message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // Token endpoint down.
+        let (fresh_la, _) = sources(&v);
+        fake.push_fault(Api::Token, Fault::IdentityUnavailable);
+        let e = fresh_la.query(HEAD, window());
+        assert!(matches!(&e, Err(SourceError::Transport { .. })), "{e:?}");
+        assert!(!format!("{e:?}").contains(&fake.identity_header()), "{e:?}");
+        // Slower than the deadline.
+        let mut short = v.clone();
+        short.request_deadline = Duration::from_secs(1);
+        let (slow_la, _) = sources(&short);
+        fake.push_fault(Api::LogAnalytics, Fault::Delay(Duration::from_secs(5)));
+        let e = slow_la.query(HEAD, window());
+        assert!(
+            matches!(&e, Err(SourceError::Transport { message, .. }) if message.contains("deadline")),
+            "{e:?}"
+        );
+        // Every answer a 503: retried, then reported.
+        fake.clear_faults();
+        fake.fault_every(
+            Api::Graph,
+            1,
+            Fault::Status {
+                status: 503,
+                retry_after_secs: None,
+            },
+        );
+        let e = de.query(HEAD, window());
+        assert!(e.is_err(), "{e:?}");
+    }
+}
+
+// ---------- other credentials ----------
+
+#[test]
+fn imds_protocol_and_service_principal_and_refresh_failure_fallback() {
+    let server = serve(|r, n| {
+        if r.path == "/metadata/identity/oauth2/token" {
+            if r.headers.get("metadata").map(String::as_str) != Some("true") {
+                return resp(
+                    400,
+                    json!({"error": "invalid_request", "error_description": "Required metadata header not specified"}),
+                );
+            }
+            return resp(
+                200,
+                json!({"access_token": "imds-tok", "expires_in": "3599", "expires_on": (now_secs() + 3599).to_string(), "resource": "x", "token_type": "Bearer"}),
+            );
+        }
+        if r.path == "/tenant-1/oauth2/v2.0/token" {
+            if n > 1 {
+                return resp(
+                    400,
+                    json!({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."}),
+                );
+            }
+            // 2 minutes: inside the refresh margin, so the next call refreshes.
+            return resp(
+                200,
+                json!({"token_type": "Bearer", "expires_in": 120, "access_token": "sp-tok"}),
+            );
+        }
+        resp(404, json!({}))
+    });
+    let rt = runtime();
+    let imds = ManagedIdentity::new(
+        reqwest::Client::new(),
+        None,
+        format!("{}/metadata/identity/oauth2/token", server.base),
+        Some("cid".into()),
+    );
+    let t = rt.block_on(imds.token("https://management.azure.com/.default"));
+    assert_eq!(
+        t.map(|t| t.token.expose().to_string())
+            .map_err(|e| e.to_string()),
+        Ok("imds-tok".into())
+    );
+    let q = &server.requests()[0].query;
+    assert!(
+        q.contains("api-version=2018-02-01")
+            && q.contains("resource=https%3A%2F%2Fmanagement.azure.com")
+            && q.contains("client_id=cid"),
+        "{q}"
+    );
+
+    let sp = CachedTokens::new(rmmhunt::azure::auth::ClientSecret::new(
+        reqwest::Client::new(),
+        server.base.clone(),
+        "tenant-1",
+        "app-id",
+        Secret::new("sp-secret-value"),
+    ));
+    let first = rt.block_on(sp.token("https://api.loganalytics.io/.default"));
+    assert_eq!(
+        first
+            .map(|t| t.token.expose().to_string())
+            .map_err(|e| e.to_string()),
+        Ok("sp-tok".into())
+    );
+    let form = &server.requests()[1].body;
+    for want in [
+        "grant_type=client_credentials",
+        "client_id=app-id",
+        "client_secret=sp-secret-value",
+        "scope=https%3A%2F%2Fapi.loganalytics.io%2F.default",
+    ] {
+        assert!(form.contains(want), "{want} in {form}");
+    }
+    // The refresh fails (n > 1) but the cached token has 2 minutes left: used.
+    let second = rt.block_on(sp.token("https://api.loganalytics.io/.default"));
+    assert_eq!(
+        second
+            .map(|t| t.token.expose().to_string())
+            .map_err(|e| e.to_string()),
+        Ok("sp-tok".into())
+    );
+    // A new scope has nothing cached: the error, without the secret.
+    let third = rt.block_on(sp.token("https://graph.microsoft.com/.default"));
+    let text = format!(
+        "{third:?} {}",
+        third
+            .as_ref()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    );
+    assert!(
+        third.is_err() && text.contains("AADSTS7000215") && !text.contains("sp-secret-value"),
+        "{text}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn azure_cli_login() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let args_file = dir.path().join("args");
+    let script = dir.path().join("az");
+    let exp = now_secs() + 3600;
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$@\" > '{}'\necho '{{\"accessToken\": \"cli-tok\", \"expiresOn\": \"2024-03-26 10:00:00.000000\", \"expires_on\": {exp}, \"tokenType\": \"Bearer\"}}'\n",
+            args_file.display()
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cli = rmmhunt::azure::auth::AzureCli::with_program(script.display().to_string());
+    let t = runtime().block_on(cli.token("https://api.loganalytics.io/.default"));
+    let t = t.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(t.token.expose(), "cli-tok");
+    let secs = t
+        .expires_on
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    assert_eq!(secs, exp);
+    let args = std::fs::read_to_string(&args_file).unwrap_or_default();
+    assert_eq!(
+        args.trim(),
+        "account get-access-token --output json --resource https://api.loganalytics.io"
+    );
+
+    let missing =
+        rmmhunt::azure::auth::AzureCli::with_program(dir.path().join("nope").display().to_string());
+    let e = runtime().block_on(missing.token("https://x/.default"));
+    assert!(
+        matches!(e, Err(rmmhunt::azure::auth::AuthError::Cli { .. })),
+        "{e:?}"
+    );
+}

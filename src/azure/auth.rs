@@ -155,9 +155,20 @@ impl<P: TokenProvider> TokenProvider for CachedTokens<P> {
                     return Ok(t.clone());
                 }
             }
-            let fresh = self.inner.token(scope).await?;
-            *cached = Some(fresh.clone());
-            Ok(fresh)
+            match self.inner.token(scope).await {
+                Ok(fresh) => {
+                    *cached = Some(fresh.clone());
+                    Ok(fresh)
+                }
+                // An early refresh failed but the cached token is still
+                // valid for a while: use it (the next call tries again).
+                Err(e) => match cached.as_ref() {
+                    Some(t) if t.expires_on > SystemTime::now() + Duration::from_secs(30) => {
+                        Ok(t.clone())
+                    }
+                    _ => Err(e),
+                },
+            }
         })
     }
 }

@@ -147,8 +147,14 @@ pub struct HttpClient {
 
 impl HttpClient {
     pub fn new(policy: RetryPolicy) -> Result<HttpClient, HttpError> {
+        // No idle-connection pool: a pooled connection is driven by the tokio
+        // runtime that opened it, and our sources each own a runtime (the
+        // `Source` trait is synchronous) while sharing this client and the
+        // token provider; reusing a connection across runtimes hangs.
+        // Queries are few and long, so a fresh connection each is cheap.
         let client = reqwest::Client::builder()
             .use_rustls_tls()
+            .pool_max_idle_per_host(0)
             .user_agent(concat!("rmmhunt/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| HttpError::Transport {

@@ -333,3 +333,29 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod rule_heads {
+    use super::aggregates;
+    use crate::pipeline::split;
+
+    /// The part of each built-in rule the pipeline sends to a source is
+    /// row-level, so truncation can always be split away.
+    #[test]
+    fn builtin_rule_heads_are_splittable() {
+        let report = crate::rule::builtin_rules();
+        assert!(!report.rules.is_empty());
+        for rule in &report.rules {
+            let q = kql::parse(&rule.query).unwrap_or_else(|d| panic!("{}: {d}", rule.id));
+            let head = match split::split(&q) {
+                Some(s) => s.head_query(&[]).to_string(),
+                None => rule.query.clone(),
+            };
+            assert!(
+                !aggregates(&head),
+                "{}: head flagged as aggregating:\n{head}",
+                rule.id
+            );
+        }
+    }
+}

@@ -12,7 +12,8 @@ pub(crate) const TIME_COLUMNS_LA: &[&str] = &["TimeGenerated", "Timestamp"];
 pub(crate) const TIME_COLUMNS_GRAPH: &[&str] = &["Timestamp", "TimeGenerated"];
 
 /// A copy of the catalog with each table filtered to the window on its
-/// first datetime column among `time_columns`.
+/// time: per row, the first non-null datetime among `time_columns` (rows
+/// with none are dropped; tables with no such column are kept whole).
 pub(crate) fn windowed(
     catalog: &MemoryCatalog,
     window: Option<Window>,
@@ -23,25 +24,35 @@ pub(crate) fn windowed(
     };
     let mut out = MemoryCatalog::new();
     for (name, table) in &catalog.tables {
-        let col = time_columns.iter().find_map(|c| {
-            table
-                .schema
-                .index_of(c)
-                .filter(|&i| table.schema.columns.get(i).map(|c| c.ty) == Some(Type::DateTime))
-        });
-        let t = match col {
-            None => table.clone(),
-            Some(i) => Table {
+        let cols: Vec<usize> = time_columns
+            .iter()
+            .filter_map(|c| {
+                table
+                    .schema
+                    .index_of(c)
+                    .filter(|&i| table.schema.columns.get(i).map(|c| c.ty) == Some(Type::DateTime))
+            })
+            .collect();
+        let t = if cols.is_empty() {
+            table.clone()
+        } else {
+            Table {
                 schema: table.schema.clone(),
                 rows: table
                     .rows
                     .iter()
                     .filter(|r| {
-                        matches!(r.get(i), Some(Value::DateTime(t)) if *t >= w.start && *t < w.end)
+                        // The first time column with a value (fixtures may
+                        // fill only Timestamp of a table that has both).
+                        let t = cols.iter().find_map(|&i| match r.get(i) {
+                            Some(Value::DateTime(t)) => Some(*t),
+                            _ => None,
+                        });
+                        t.is_some_and(|t| t >= w.start && t < w.end)
                     })
                     .cloned()
                     .collect(),
-            },
+            }
         };
         out.insert(name.clone(), t);
     }
@@ -106,6 +117,53 @@ pub(crate) fn run(text: &str, catalog: &MemoryCatalog, now: i64) -> Result<Table
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn window_uses_the_first_time_column_with_a_value() {
+        use kql::{Column, Schema};
+        let t = |s: &str| Value::DateTime(kql::time::parse_datetime(s).unwrap_or_default());
+        let table = Table {
+            schema: Schema::new(vec![
+                Column::new("Timestamp", Type::DateTime),
+                Column::new("TimeGenerated", Type::DateTime),
+                Column::new("N", Type::Long),
+            ]),
+            rows: vec![
+                vec![t("2024-01-01T10:00:00Z"), Value::Null, Value::Long(1)],
+                vec![
+                    t("2024-01-01T10:00:00Z"),
+                    t("2024-01-01T13:00:00Z"),
+                    Value::Long(2),
+                ],
+                vec![Value::Null, Value::Null, Value::Long(3)],
+                vec![t("2024-01-01T12:00:00Z"), Value::Null, Value::Long(4)],
+            ],
+        };
+        let cat = MemoryCatalog::new().with_table("T", table);
+        let w = Window {
+            start: kql::time::parse_datetime("2024-01-01T09:00:00Z").unwrap_or_default(),
+            end: kql::time::parse_datetime("2024-01-01T12:00:00Z").unwrap_or_default(),
+        };
+        let cases: [(&[&str], Vec<i64>); 2] =
+            [(TIME_COLUMNS_LA, vec![1]), (TIME_COLUMNS_GRAPH, vec![1, 2])];
+        for (cols, want) in cases {
+            let out = windowed(&cat, Some(w), cols);
+            let got: Vec<i64> = out
+                .tables
+                .first()
+                .map(|(_, t)| {
+                    t.rows
+                        .iter()
+                        .filter_map(|r| match r.get(2) {
+                            Some(Value::Long(n)) => Some(*n),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            assert_eq!(got, want, "time columns {cols:?}");
+        }
+    }
 
     #[test]
     fn line_and_column() {

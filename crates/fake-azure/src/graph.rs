@@ -86,13 +86,14 @@ pub(crate) fn handle(app: &App, req: &Req) -> Reply {
     let Some(query) = get_ci(obj, "Query").and_then(J::as_str) else {
         return bad_request("The 'Query' parameter is required.", req);
     };
-    let (clock, limit, catalog, dyn_obj) = {
+    let (clock, limit, catalog, dyn_obj, seven) = {
         let st = app.st();
         (
             st.now,
             st.graph_row_limit,
             st.catalog.clone(),
             st.graph_dynamic_as_object,
+            st.datetime_seven_digits,
         )
     };
     let window: Window = match get_ci(obj, "Timespan") {
@@ -133,7 +134,7 @@ pub(crate) fn handle(app: &App, req: &Req) -> Reply {
             let mut m = Map::new();
             for (i, c) in table.schema.columns.iter().enumerate() {
                 let v = r.get(i).unwrap_or(&Value::Null);
-                m.insert(c.name.clone(), encode_cell(v, c.ty, dyn_obj));
+                m.insert(c.name.clone(), encode_cell(v, c.ty, dyn_obj, seven));
             }
             J::Object(m)
         })
@@ -147,9 +148,9 @@ pub(crate) fn handle(app: &App, req: &Req) -> Reply {
 
 /// One cell in Graph's encoding: like Log Analytics, except dynamic values
 /// may be embedded JSON.
-fn encode_cell(v: &Value, ty: Type, dyn_obj: bool) -> J {
+fn encode_cell(v: &Value, ty: Type, dyn_obj: bool, seven: bool) -> J {
     match v {
         Value::Dynamic(j) if dyn_obj => (**j).clone(),
-        _ => crate::log_analytics::encode_cell(v, ty),
+        _ => crate::log_analytics::encode_cell(v, ty, seven),
     }
 }

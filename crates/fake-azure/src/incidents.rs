@@ -251,6 +251,18 @@ fn find(app: &App, ws_key: &str, id: &str) -> Option<StoredIncident> {
 }
 
 fn list(app: &App, req: &Req, ws_key: &str) -> Reply {
+    for unsupported in ["$filter", "$orderby"] {
+        if req.param(unsupported).is_some() {
+            // Better a loud failure than an unfiltered list the client
+            // would take for a filtered one.
+            return err(
+                400,
+                "BadRequest",
+                &format!("fake-azure does not implement {unsupported} on the incidents list"),
+                req,
+            );
+        }
+    }
     let all: Vec<J> = app
         .st()
         .incidents

@@ -45,6 +45,12 @@ pub const DEFAULT_CLIENT_ID: &str = "00000000-0000-0000-0000-00000000c11d";
 /// The `IDENTITY_HEADER` secret the fake expects by default.
 pub const DEFAULT_IDENTITY_HEADER: &str = "fake-identity-header-secret";
 
+/// Where the printed/`env()` settings send incidents (any subscription,
+/// resource group and workspace name are served).
+pub const DEFAULT_SUBSCRIPTION_ID: &str = "00000000-0000-0000-0000-000000000001";
+pub const DEFAULT_RESOURCE_GROUP: &str = "rg-sec";
+pub const DEFAULT_SENTINEL_WORKSPACE: &str = "sentinel-ws";
+
 /// Default row limits of the real services.
 pub const LOG_ANALYTICS_ROW_LIMIT: usize = 500_000;
 pub const GRAPH_ROW_LIMIT: usize = 100_000;
@@ -208,6 +214,36 @@ impl FakeAzure {
         format!("{}/msi/token", self.base_url())
     }
 
+    /// The settings that point `rmmhunt` at this fake (`IDENTITY_*`,
+    /// `RMMHUNT_*_ENDPOINT`, `RMMHUNT_WORKSPACE_ID`, `RMMHUNT_SENTINEL_*`),
+    /// e.g. for `Command::envs` or a settings map.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let base = self.base_url();
+        [
+            ("IDENTITY_ENDPOINT", self.identity_endpoint()),
+            ("IDENTITY_HEADER", self.identity_header()),
+            ("RMMHUNT_LOGANALYTICS_ENDPOINT", base.clone()),
+            ("RMMHUNT_GRAPH_ENDPOINT", base.clone()),
+            ("RMMHUNT_ARM_ENDPOINT", base),
+            ("RMMHUNT_WORKSPACE_ID", self.workspace_id()),
+            (
+                "RMMHUNT_SENTINEL_SUBSCRIPTION_ID",
+                DEFAULT_SUBSCRIPTION_ID.to_string(),
+            ),
+            (
+                "RMMHUNT_SENTINEL_RESOURCE_GROUP",
+                DEFAULT_RESOURCE_GROUP.to_string(),
+            ),
+            (
+                "RMMHUNT_SENTINEL_WORKSPACE",
+                DEFAULT_SENTINEL_WORKSPACE.to_string(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
     /// The IMDS-form token endpoint (`.../metadata/identity/oauth2/token`).
     pub fn imds_endpoint(&self) -> String {
         format!("{}/metadata/identity/oauth2/token", self.base_url())
@@ -312,6 +348,13 @@ impl FakeAzure {
         self.st().graph_dynamic_as_object = on;
     }
 
+    /// Datetime cells always with 7 fractional digits
+    /// (`2024-03-26T08:00:00.0000000Z`) instead of only when the fraction is
+    /// non-zero (the default; the reference says "up to 7").
+    pub fn set_datetime_seven_digits(&self, on: bool) {
+        self.st().datetime_seven_digits = on;
+    }
+
     /// ARM: reject an incident PUT without an etag when the incident exists
     /// (409), as one community report saw. Off by default (last writer wins).
     pub fn set_require_etag(&self, on: bool) {
@@ -326,14 +369,22 @@ impl FakeAzure {
 
     /// Queues a fault for the next request to `api` it applies to.
     pub fn push_fault(&self, api: Api, fault: Fault) {
-        self.st().faults.push_back((api, fault));
+        self.st().faults.push_back((api, None, fault));
+    }
+
+    /// Queues a fault for the next request to `api` with this HTTP method
+    /// (e.g. a 500 on the next ARM `PUT` while `GET`s pass).
+    pub fn push_fault_on(&self, api: Api, method: &str, fault: Fault) {
+        self.st()
+            .faults
+            .push_back((api, Some(method.to_ascii_uppercase()), fault));
     }
 
     /// Queues the same fault for the next `n` requests to `api`.
     pub fn push_faults(&self, api: Api, fault: Fault, n: usize) {
         let mut st = self.st();
         for _ in 0..n {
-            st.faults.push_back((api, fault.clone()));
+            st.faults.push_back((api, None, fault.clone()));
         }
     }
 

@@ -220,9 +220,14 @@ pub(crate) fn handle(app: &App, req: &Req, fault: Option<Fault>) -> Reply {
             }
         }
     };
-    let (clock, limit, catalog) = {
+    let (clock, limit, catalog, seven) = {
         let st = app.st();
-        (st.now, st.la_row_limit, st.catalog.clone())
+        (
+            st.now,
+            st.la_row_limit,
+            st.catalog.clone(),
+            st.datetime_seven_digits,
+        )
     };
     let mut window: Option<Window> = None;
     for ts in [body_timespan, req.param("timespan")].into_iter().flatten() {
@@ -301,7 +306,7 @@ pub(crate) fn handle(app: &App, req: &Req, fault: Option<Fault>) -> Reply {
             }]
         }));
     }
-    let mut body = json!({"tables": [encode_table("PrimaryResult", &table)]});
+    let mut body = json!({"tables": [encode_table("PrimaryResult", &table, seven)]});
     let prefs = prefer_tokens(req);
     let mut applied = Vec::new();
     for (k, v) in &prefs {
@@ -330,8 +335,16 @@ pub(crate) fn handle(app: &App, req: &Req, fault: Option<Fault>) -> Reply {
 }
 
 /// One cell in LA's encoding.
-pub(crate) fn encode_cell(v: &Value, ty: Type) -> J {
+pub(crate) fn encode_cell(v: &Value, ty: Type, seven_digits: bool) -> J {
     match (v, ty) {
+        (Value::DateTime(t), _) if seven_digits => {
+            let s = kql::time::format_datetime(*t);
+            if s.contains('.') {
+                J::String(s)
+            } else {
+                J::String(s.replacen('Z', ".0000000Z", 1))
+            }
+        }
         (Value::Null, Type::String) => J::String(String::new()),
         (Value::Null, _) => J::Null,
         (Value::Dynamic(j), _) => J::String(j.to_string()),
@@ -346,7 +359,7 @@ pub(crate) fn encode_cell(v: &Value, ty: Type) -> J {
 }
 
 /// `{"name","columns":[{name,type}],"rows":[[...]]}`.
-pub(crate) fn encode_table(name: &str, t: &Table) -> J {
+pub(crate) fn encode_table(name: &str, t: &Table, seven_digits: bool) -> J {
     let columns: Vec<J> = t
         .schema
         .columns
@@ -362,7 +375,7 @@ pub(crate) fn encode_table(name: &str, t: &Table) -> J {
                     .columns
                     .iter()
                     .enumerate()
-                    .map(|(i, c)| encode_cell(r.get(i).unwrap_or(&Value::Null), c.ty))
+                    .map(|(i, c)| encode_cell(r.get(i).unwrap_or(&Value::Null), c.ty, seven_digits))
                     .collect(),
             )
         })

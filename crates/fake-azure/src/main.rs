@@ -111,15 +111,9 @@ fn run(args: Vec<String>) -> Result<(), String> {
     }
     let base = fake.base_url();
     println!("fake-azure listening on {base}");
-    println!("export IDENTITY_ENDPOINT={}", fake.identity_endpoint());
-    println!("export IDENTITY_HEADER={}", fake.identity_header());
-    println!("export RMMHUNT_LOGANALYTICS_ENDPOINT={base}");
-    println!("export RMMHUNT_GRAPH_ENDPOINT={base}");
-    println!("export RMMHUNT_ARM_ENDPOINT={base}");
-    println!("export RMMHUNT_WORKSPACE_ID={}", fake.workspace_id());
-    println!("export RMMHUNT_SENTINEL_SUBSCRIPTION_ID=00000000-0000-0000-0000-000000000001");
-    println!("export RMMHUNT_SENTINEL_RESOURCE_GROUP=rg-sec");
-    println!("export RMMHUNT_SENTINEL_WORKSPACE=sentinel-ws");
+    for (k, v) in fake.env() {
+        println!("export {k}={v}");
+    }
     let mut seen = 0;
     loop {
         std::thread::sleep(std::time::Duration::from_millis(500));

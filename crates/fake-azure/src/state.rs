@@ -116,9 +116,12 @@ pub(crate) struct State {
     pub la_row_limit: usize,
     pub graph_row_limit: usize,
     pub graph_dynamic_as_object: bool,
+    pub datetime_seven_digits: bool,
     pub require_etag: bool,
     pub reject_read_only: bool,
-    pub faults: VecDeque<(Api, Fault)>,
+    /// Queued faults: the API, an optional HTTP method they are limited
+    /// to, the fault.
+    pub faults: VecDeque<(Api, Option<String>, Fault)>,
     pub rules: Vec<Rule>,
     pub counts: HashMap<Api, u64>,
     pub log: Vec<LoggedRequest>,
@@ -162,6 +165,7 @@ impl State {
             la_row_limit: crate::LOG_ANALYTICS_ROW_LIMIT,
             graph_row_limit: crate::GRAPH_ROW_LIMIT,
             graph_dynamic_as_object: false,
+            datetime_seven_digits: false,
             require_etag: false,
             reject_read_only: true,
             faults: VecDeque::new(),
@@ -182,12 +186,12 @@ impl State {
     pub fn next_fault(&mut self, api: Api, method: &str) -> Option<Fault> {
         let n = self.count(api) + 1;
         self.counts.insert(api, n);
-        if let Some(pos) = self
-            .faults
-            .iter()
-            .position(|(a, f)| *a == api && f.applies(api, method))
-        {
-            return self.faults.remove(pos).map(|(_, f)| f);
+        if let Some(pos) = self.faults.iter().position(|(a, m, f)| {
+            *a == api
+                && m.as_ref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+                && f.applies(api, method)
+        }) {
+            return self.faults.remove(pos).map(|(_, _, f)| f);
         }
         self.rules
             .iter()
@@ -204,7 +208,10 @@ impl State {
     /// seconds).
     pub fn issue_token(&mut self, audience: &str, _client: Option<&str>) -> (String, u64) {
         let token = format!("fake.{}", uuid::Uuid::new_v4().simple());
-        let expires = SystemTime::now() + self.token_lifetime;
+        let now = SystemTime::now();
+        let expires = now
+            .checked_add(self.token_lifetime)
+            .unwrap_or(now + Duration::from_secs(10 * 365 * 24 * 3600));
         let secs = expires
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()

@@ -203,3 +203,37 @@ fn expired_and_revoked_tokens_are_refused() {
     );
     assert_eq!(r.status, 403, "{}", r.text);
 }
+
+#[test]
+fn env_points_every_setting_at_the_fake() {
+    let f = fake();
+    let env: std::collections::HashMap<String, String> = f.env().into_iter().collect();
+    let cases = [
+        ("IDENTITY_ENDPOINT", f.identity_endpoint()),
+        ("IDENTITY_HEADER", f.identity_header()),
+        ("RMMHUNT_LOGANALYTICS_ENDPOINT", f.base_url()),
+        ("RMMHUNT_GRAPH_ENDPOINT", f.base_url()),
+        ("RMMHUNT_ARM_ENDPOINT", f.base_url()),
+        ("RMMHUNT_WORKSPACE_ID", f.workspace_id()),
+        (
+            "RMMHUNT_SENTINEL_SUBSCRIPTION_ID",
+            fake_azure::DEFAULT_SUBSCRIPTION_ID.to_string(),
+        ),
+        (
+            "RMMHUNT_SENTINEL_RESOURCE_GROUP",
+            fake_azure::DEFAULT_RESOURCE_GROUP.to_string(),
+        ),
+        (
+            "RMMHUNT_SENTINEL_WORKSPACE",
+            fake_azure::DEFAULT_SENTINEL_WORKSPACE.to_string(),
+        ),
+    ];
+    for (k, want) in cases {
+        assert_eq!(env.get(k), Some(&want), "{k}");
+    }
+    assert!(
+        f.base_url().starts_with("http://127.0.0.1:"),
+        "{}",
+        f.base_url()
+    );
+}

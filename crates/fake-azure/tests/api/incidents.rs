@@ -84,6 +84,16 @@ fn create_get_replace_list_delete() {
     assert_eq!(r.json()["value"][0]["name"], "second");
     assert!(r.json().get("nextLink").is_none());
 
+    let filtered = format!(
+        "{}{WS_PATH}?api-version=2025-09-01&$filter=properties/status eq 'New'",
+        f.base_url()
+    );
+    let r = send(client().get(&filtered).bearer_auth(&tok));
+    assert_eq!(
+        r.status, 400,
+        "unimplemented $filter fails loudly: {}",
+        r.text
+    );
     let r = send(
         client()
             .delete(incident_url(&f, "second"))
@@ -390,4 +400,27 @@ fn dropping_the_fake_does_not_wait_for_delayed_requests() {
         res.is_err(),
         "the delayed request is cut, not answered: {res:?}"
     );
+}
+
+#[test]
+fn faults_limited_to_a_method() {
+    let f = fake();
+    let tok = token(&f, ARM_AUDIENCE);
+    f.push_fault_on(
+        Api::Arm,
+        "PUT",
+        Fault::Status {
+            status: 500,
+            retry_after_secs: None,
+        },
+    );
+    assert_eq!(
+        send(client().get(incident_url(&f, ID)).bearer_auth(&tok)).status,
+        404
+    );
+    let r = put(&f, &tok, ID, &body());
+    assert_eq!(r.status, 500, "{}", r.text);
+    assert_eq!(r.json()["error"]["code"], "InternalServerError");
+    assert!(f.incidents().is_empty(), "a failed PUT stores nothing");
+    assert_eq!(put(&f, &tok, ID, &body()).status, 201);
 }

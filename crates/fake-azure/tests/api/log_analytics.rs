@@ -409,3 +409,31 @@ fn status_204_has_no_body() {
     let r = la_query(&f, json!({"query": "print 1"}));
     assert_eq!((r.status, r.text.as_str()), (204, ""));
 }
+
+#[test]
+fn datetimes_can_always_carry_seven_digits() {
+    let f = fake();
+    f.set_datetime_seven_digits(true);
+    let r = la_query(
+        &f,
+        json!({"query": "DeviceNetworkEvents | where DeviceName == 'pc01' | project Timestamp | order by Timestamp asc"}),
+    );
+    assert_eq!(
+        rows_of(&r.json()),
+        vec![
+            json!(["2024-03-26T08:00:00.0000000Z"]),
+            json!(["2024-03-26T09:00:00.1234567Z"])
+        ]
+    );
+    let tok = token(&f, fake_azure::GRAPH_AUDIENCE);
+    let r = send(
+        client()
+            .post(graph_url(&f))
+            .bearer_auth(tok)
+            .json(&json!({"Query": "DeviceNetworkEvents | where DeviceName == 'pc02' | project Timestamp | order by Timestamp asc"})),
+    );
+    assert_eq!(
+        r.json()["results"],
+        json!([{"Timestamp": "2024-03-26T10:00:00.0000000Z"}, {"Timestamp": "2024-03-26T12:00:00.0000000Z"}])
+    );
+}

@@ -551,3 +551,125 @@ fn cli_a_failed_incident_write_fails_the_run() {
         "the token leaked: {stderr}"
     );
 }
+
+// ---- the same flows against crates/fake-azure (bodies validated against
+// the Incidents.json spec, read-only properties rejected, etag required) --
+
+fn sink_on(fake: &fake_azure::FakeAzure) -> SentinelSink {
+    let target = ArmTarget {
+        endpoint: fake.base_url(),
+        api_version: DEFAULT_API_VERSION.into(),
+        subscription_id: "00000000-0000-0000-0000-000000000001".into(),
+        resource_group: "rg-sec".into(),
+        workspace: "ws-sentinel".into(),
+    };
+    let http = HttpClient::new(HttpRetry {
+        deadline: Duration::from_secs(20),
+        attempt_timeout: Duration::from_secs(10),
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+        max_attempts: 4,
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let token = fake.issue_token(fake_azure::ARM_AUDIENCE);
+    let transport = AzureTransport::new(
+        http,
+        std::sync::Arc::new(StaticToken::new(token)),
+        fake_azure::ARM_AUDIENCE,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut client = ArmClient::new(target, Box::new(transport));
+    client.retry = RetryPolicy {
+        attempts: 1,
+        ..RetryPolicy::default()
+    };
+    SentinelSink::new(client, IncidentSettings::default())
+}
+
+#[test]
+fn fake_azure_create_update_conflict_and_closed_flows() {
+    let fake = fake_azure::FakeAzure::start().unwrap_or_else(|e| panic!("{e}"));
+    fake.set_require_etag(true);
+    let s = sink_on(&fake);
+    let r = rule();
+    let find = |name: &str| {
+        fake.incidents()
+            .into_iter()
+            .find(|i| i.name == name)
+            .unwrap_or_else(|| panic!("no incident {name}"))
+    };
+
+    let summary = s.write(&r, &day1()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(summary.created, 2, "{summary:?}");
+    assert_eq!(fake.incidents().len(), 2);
+
+    // An analyst takes dev-a and closes dev-b.
+    assert!(fake.edit_incident(&id("dev-a"), |p| {
+        p.insert("status".into(), json!("Active"));
+        p.insert(
+            "owner".into(),
+            json!({"objectId": "2046feea-040d-4a46-9e2b-91c2941bfa70", "assignedTo": "Jo Analyst"}),
+        );
+        if let Some(l) = p.get_mut("labels").and_then(|l| l.as_array_mut()) {
+            l.push(json!({"labelName": "vip", "labelType": "User"}));
+        }
+    }));
+    assert!(fake.edit_incident(&id("dev-b"), |p| {
+        p.insert("status".into(), json!("Closed"));
+        p.insert("classification".into(), json!("TruePositive"));
+        p.insert("classificationReason".into(), json!("SuspiciousActivity"));
+    }));
+    let closed_etag = find(&id("dev-b")).etag;
+
+    // New activity on both; the first PUT of an incident meets a 409.
+    let mut t = day2();
+    t.rows.extend(
+        findings(&[(
+            "dev-b",
+            "lt-fra-755.contoso.com",
+            "assist.zoho.eu",
+            "2026-11-27T10:00:00Z",
+            "2026-11-27T10:05:00Z",
+            &[4001],
+        )])
+        .rows,
+    );
+    fake.push_fault(fake_azure::Api::Arm, fake_azure::Fault::Conflict);
+    let summary = s.write(&r, &t).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (summary.created, summary.updated, summary.comments),
+        (1, 1, 1),
+        "{summary:?}"
+    );
+    let a = find(&id("dev-a"));
+    assert_eq!(a.properties["status"], "Active");
+    assert_eq!(a.properties["owner"]["assignedTo"], "Jo Analyst");
+    assert!(a.properties["labels"].to_string().contains("vip"));
+    assert_eq!(a.properties["lastActivityTimeUtc"], "2026-11-26T08:30:00Z");
+    assert_eq!(a.comments.len(), 1);
+    let b = find(&id("dev-b"));
+    assert_eq!(b.etag, closed_etag, "the closed incident is not written");
+    assert!(b.comments.is_empty());
+    let succ = find(&successor_id(&id("dev-b")).to_string());
+    assert_eq!(succ.properties["status"], "New");
+    assert!(succ.properties["description"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("4001"));
+
+    // Rerun: nothing written.
+    let puts = |f: &fake_azure::FakeAzure| {
+        f.requests_to(fake_azure::Api::Arm)
+            .iter()
+            .filter(|q| q.method == "PUT")
+            .count()
+    };
+    let before = puts(&fake);
+    let summary = s.write(&r, &t).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (summary.created, summary.updated, summary.comments),
+        (0, 0, 0)
+    );
+    assert_eq!(puts(&fake), before);
+    assert_eq!(fake.incidents().len(), 3);
+}

@@ -76,6 +76,8 @@ Examples:
   rmmhunt hunt
   rmmhunt hunt --data DeviceNetworkEvents.jsonl --exclusions exclusions.yaml --now 2024-05-01T00:00:00Z
   rmmhunt hunt --rules my-rules/ --rule b915897c-1fe7-47f4-9e06-2ae74da8203e --format jsonl
+  rmmhunt hunt --source log-analytics --exclusions exclusions.yaml            (dry run)
+  rmmhunt hunt --source defender --exclusions exclusions.yaml --incidents
 
 Exit codes:
   0  every rule ran (with or without findings)

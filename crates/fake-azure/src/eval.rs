@@ -6,6 +6,7 @@
 
 use crate::timespan::Window;
 use kql::{MemoryCatalog, Table, Type, Value};
+use std::sync::Arc;
 
 /// The time columns a window filters on, in order of preference.
 pub(crate) const TIME_COLUMNS_LA: &[&str] = &["TimeGenerated", "Timestamp"];
@@ -15,12 +16,12 @@ pub(crate) const TIME_COLUMNS_GRAPH: &[&str] = &["Timestamp", "TimeGenerated"];
 /// time: per row, the first non-null datetime among `time_columns` (rows
 /// with none are dropped; tables with no such column are kept whole).
 pub(crate) fn windowed(
-    catalog: &MemoryCatalog,
+    catalog: &Arc<MemoryCatalog>,
     window: Option<Window>,
     time_columns: &[&str],
-) -> MemoryCatalog {
+) -> Arc<MemoryCatalog> {
     let Some(w) = window else {
-        return catalog.clone();
+        return Arc::clone(catalog);
     };
     let mut out = MemoryCatalog::new();
     for (name, table) in &catalog.tables {
@@ -56,7 +57,7 @@ pub(crate) fn windowed(
         };
         out.insert(name.clone(), t);
     }
-    out
+    Arc::new(out)
 }
 
 /// What went wrong evaluating, for the error envelopes.
@@ -139,7 +140,7 @@ mod tests {
                 vec![t("2024-01-01T12:00:00Z"), Value::Null, Value::Long(4)],
             ],
         };
-        let cat = MemoryCatalog::new().with_table("T", table);
+        let cat = Arc::new(MemoryCatalog::new().with_table("T", table));
         let w = Window {
             start: kql::time::parse_datetime("2024-01-01T09:00:00Z").unwrap_or_default(),
             end: kql::time::parse_datetime("2024-01-01T12:00:00Z").unwrap_or_default(),

@@ -295,7 +295,7 @@ impl FakeAzure {
 
     /// Adds (or replaces) a fixture table visible to both query APIs.
     pub fn add_table(&self, name: &str, table: kql::Table) {
-        self.st().catalog.insert(name, table);
+        std::sync::Arc::make_mut(&mut self.st().catalog).insert(name, table);
     }
 
     /// Adds a fixture table from JSON Lines text (known Defender tables get

@@ -111,7 +111,8 @@ pub(crate) struct State {
     pub tokens: HashMap<String, Token>,
     pub tokens_issued: usize,
     pub workspace_id: String,
-    pub catalog: kql::MemoryCatalog,
+    /// Shared so a request takes a cheap snapshot.
+    pub catalog: std::sync::Arc<kql::MemoryCatalog>,
     pub now: i64,
     pub la_row_limit: usize,
     pub graph_row_limit: usize,
@@ -160,7 +161,7 @@ impl State {
             tokens: HashMap::new(),
             tokens_issued: 0,
             workspace_id: crate::DEFAULT_WORKSPACE_ID.to_string(),
-            catalog: kql::MemoryCatalog::new(),
+            catalog: std::sync::Arc::new(kql::MemoryCatalog::new()),
             now: wall_ticks(),
             la_row_limit: crate::LOG_ANALYTICS_ROW_LIMIT,
             graph_row_limit: crate::GRAPH_ROW_LIMIT,

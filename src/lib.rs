@@ -7,4 +7,5 @@ pub mod pipeline;
 pub mod report;
 pub mod rule;
 pub mod sample;
+pub mod sink;
 pub mod source;

@@ -497,8 +497,16 @@ fn hunt_exit_codes() {
             2,
             "no-such-folder",
         ),
-        (&["hunt", "--source", "defender"][..], 2, "not available"),
-        (&["hunt", "--incidents"][..], 2, "not available"),
+        (
+            &["hunt", "--source", "log-analytics"][..],
+            2,
+            "RMMHUNT_WORKSPACE_ID",
+        ),
+        (
+            &["hunt", "--incidents"][..],
+            2,
+            "RMMHUNT_SENTINEL_SUBSCRIPTION_ID",
+        ),
         (&["hunt", "--lookback", "soon"][..], 2, "timespan"),
         (&["hunt", "--now", "tomorrow"][..], 2, "RFC 3339"),
         (&["hunt", "--data", "missing.jsonl"][..], 2, "missing.jsonl"),

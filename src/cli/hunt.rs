@@ -6,19 +6,32 @@
 //! `sample` at a fixed seed and `now`) with the example exclusions, so a
 //! fresh clone shows real findings and real exclusion hits with no cloud.
 //!
+//! With `--incidents`, each rule's findings go to the Sentinel sink
+//! (`sink::sentinel`: one incident per rule and device); without it, a dry
+//! run lists on stderr what would be written.
+//!
 //! Exit codes: 0 every rule ran; 1 findings with `--fail-on-findings`;
 //! 2 usage, configuration, rule or exclusion errors (nothing ran); 3 a rule
-//! failed at run time (the others still ran and are reported).
+//! failed at run time (the others still ran and are reported); 4 an
+//! incident could not be written (the others were written).
 
 use super::args::Now;
 use super::hunt_output::{ExcludedView, ExpiredView, HuntFormat, HuntView, RuleView};
-use super::{EXIT_FAILED, EXIT_OK, EXIT_RULE_FAILED, EXIT_USAGE};
+use super::{EXIT_FAILED, EXIT_OK, EXIT_RULE_FAILED, EXIT_SINK_FAILED, EXIT_USAGE};
+use crate::azure::arm::{ArmClient, AzureTransport, RetryPolicy as ArmRetry};
+use crate::azure::auth::{self, TokenProvider};
+use crate::azure::http::{HttpClient, RetryPolicy};
+use crate::config::{self, Validated};
 use crate::pipeline::exclude::ExclusionSet;
 use crate::pipeline::{run_rule, HuntOptions, HuntReport};
 use crate::rule::{self, Rule};
 use crate::sample::{self, GenerateOptions, SampleFormat};
+use crate::sink::sentinel::{self, DryRunSink, SentinelSink};
+use crate::sink::Sink;
+use crate::source::defender::DefenderSource;
 use crate::source::files::{DataSpec, FileCatalog, FileError, FileSource};
 use crate::source::local::LocalSource;
+use crate::source::log_analytics::LogAnalyticsSource;
 use crate::source::{Source, TimeWindow};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -50,16 +63,28 @@ real exclusion hits. With --data and no --exclusions, nothing is excluded.
 Exclusions apply to event rows before the rule's final summarize; every run reports
 how many rows each exclusion removed.
 
+Incidents: without --incidents nothing is written; stderr lists the incidents a run
+would create or update (one per rule and DeviceId). With --incidents they are written
+to Microsoft Sentinel through ARM; settings (environment): RMMHUNT_SENTINEL_SUBSCRIPTION_ID,
+RMMHUNT_SENTINEL_RESOURCE_GROUP, RMMHUNT_SENTINEL_WORKSPACE (required),
+RMMHUNT_ARM_ENDPOINT, RMMHUNT_ARM_AUDIENCE, RMMHUNT_INCIDENTS_API_VERSION (2025-09-01),
+RMMHUNT_INCIDENT_SEVERITY (Medium); the token comes from RMMHUNT_CREDENTIAL (auto: a
+service principal, else the managed identity, else the Azure CLI login).
+A closed incident is never reopened: new activity after closure opens a new incident.
+
 Examples:
   rmmhunt hunt
   rmmhunt hunt --data DeviceNetworkEvents.jsonl --exclusions exclusions.yaml --now 2024-05-01T00:00:00Z
   rmmhunt hunt --rules my-rules/ --rule b915897c-1fe7-47f4-9e06-2ae74da8203e --format jsonl
+  rmmhunt hunt --source log-analytics --exclusions exclusions.yaml            (dry run)
+  rmmhunt hunt --source defender --exclusions exclusions.yaml --incidents
 
 Exit codes:
   0  every rule ran (with or without findings)
   1  findings were reported and --fail-on-findings was given
   2  usage, configuration, rule or exclusion-file error: nothing ran
-  3  a rule failed at run time; the other rules still ran and are reported";
+  3  a rule failed at run time; the other rules still ran and are reported
+  4  --incidents: an incident could not be written (the others were; rerun to finish)";
 
 #[derive(Debug, Args)]
 #[command(after_help = HUNT_HELP)]
@@ -70,8 +95,8 @@ pub struct HuntArgs {
     /// Run only this rule (by id; repeatable).
     #[arg(long = "rule", value_name = "ID")]
     pub rule: Vec<String>,
-    /// Where the KQL runs. Only `local` (the embedded engine over --data files) is
-    /// available in this version.
+    /// Where the KQL runs: `local` (the embedded engine over --data files), `log-analytics`
+    /// (RMMHUNT_WORKSPACE_ID) or `defender` (Graph runHuntingQuery).
     #[arg(long, value_enum, default_value_t = SourceKind::Local)]
     pub source: SourceKind,
     /// A table file for the local source, repeatable: FILE (table = file stem) or NAME=FILE.
@@ -91,7 +116,8 @@ pub struct HuntArgs {
     /// Output format. Default: table on a terminal, json otherwise.
     #[arg(long, value_enum)]
     pub format: Option<HuntFormat>,
-    /// Create or update Sentinel incidents (not available in this version).
+    /// Create or update Microsoft Sentinel incidents (settings: see below). Without it,
+    /// stderr lists what would be written.
     #[arg(long)]
     pub incidents: bool,
     /// Exit with status 1 when any rule reports findings (for scripts and CI).
@@ -104,9 +130,9 @@ pub struct HuntArgs {
 pub enum SourceKind {
     /// The embedded KQL engine over local files.
     Local,
-    /// Log Analytics query API (not available in this version).
+    /// Log Analytics query API (workspace RMMHUNT_WORKSPACE_ID).
     LogAnalytics,
-    /// Microsoft Graph runHuntingQuery (not available in this version).
+    /// Microsoft Graph security/runHuntingQuery (Defender XDR advanced hunting).
     Defender,
 }
 
@@ -123,24 +149,62 @@ fn parse_lookback(s: &str) -> Result<Lookback, String> {
 }
 
 pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
-    if args.source != SourceKind::Local {
-        let name = args
-            .source
-            .to_possible_value()
-            .map(|v| v.get_name().to_string())
-            .unwrap_or_default();
+    let remote = args.source != SourceKind::Local;
+    if remote && !args.data.is_empty() {
         eprintln!(
-            "rmmhunt: error: --source {name} is not available in this version; use --source local"
+            "rmmhunt: error: --data is for --source local; a remote source reads its own tables"
         );
         return Ok(ExitCode::from(EXIT_USAGE));
     }
-    if args.incidents {
-        eprintln!(
-            "rmmhunt: error: --incidents is not available in this version (no Sentinel sink yet)"
-        );
-        return Ok(ExitCode::from(EXIT_USAGE));
-    }
-    let sample_mode = args.data.is_empty();
+    let settings = config::from_process_env().validate();
+    // The shared HTTP client and token provider, when anything talks to Azure.
+    let azure = if remote || args.incidents {
+        match &settings {
+            Ok(cfg) => match AzureClients::new(cfg) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    eprintln!("rmmhunt: error: {e}");
+                    return Ok(ExitCode::from(EXIT_USAGE));
+                }
+            },
+            Err(errors) => {
+                for e in &errors.0 {
+                    eprintln!("rmmhunt: error: {e}");
+                }
+                return Ok(ExitCode::from(EXIT_USAGE));
+            }
+        }
+    } else {
+        None
+    };
+    let sink: Box<dyn Sink> = if let (true, Some(az)) = (args.incidents, &azure) {
+        // Its own client and token cache: a reqwest client's pooled
+        // connections belong to the runtime that opened them, and the
+        // source and the sink each drive their own runtime.
+        let own = AzureClients::new(&az.config);
+        match own.map_err(|e| vec![e]).and_then(|az| sentinel_sink(&az)) {
+            Ok(sink) => Box::new(sink),
+            Err(errors) => {
+                for e in errors {
+                    eprintln!("rmmhunt: error: --incidents: {e}");
+                }
+                return Ok(ExitCode::from(EXIT_USAGE));
+            }
+        }
+    } else {
+        let severity = settings
+            .as_ref()
+            .ok()
+            .and_then(|c| c.incident_severity.parse().ok())
+            .unwrap_or(crate::azure::arm::Severity::Medium);
+        Box::new(DryRunSink {
+            settings: sentinel::IncidentSettings {
+                severity,
+                ..Default::default()
+            },
+        })
+    };
+    let sample_mode = !remote && args.data.is_empty();
 
     let Some(rules) = load_rules(&args)? else {
         return Ok(ExitCode::from(EXIT_USAGE));
@@ -157,17 +221,32 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
     let window = TimeWindow::ending_at(now.0, args.lookback.0);
 
     let progress = std::io::stderr().is_terminal().then(progress_bar);
-    let catalog = if sample_mode {
-        eprintln!(
-            "rmmhunt: no --data: hunting over built-in sample data ({SAMPLE_ROWS} DeviceNetworkEvents rows, seed {SAMPLE_SEED}, now {}){}",
-            kql::time::format_datetime(now.0),
-            if args.exclusions.is_none() { " with examples/exclusions.yaml" } else { "" }
-        );
-        sample_catalog(now.0)?
-    } else {
-        open_catalog(&args.data, progress.as_ref())?
+    let source: Box<dyn Source> = match (args.source, &azure) {
+        (SourceKind::LogAnalytics, Some(az)) => {
+            match LogAnalyticsSource::from_config(&az.config, az.http.clone(), az.tokens.clone()) {
+                Ok(s) => Box::new(s),
+                Err(e) => {
+                    eprintln!("rmmhunt: error: --source log-analytics: {e}");
+                    return Ok(ExitCode::from(EXIT_USAGE));
+                }
+            }
+        }
+        (SourceKind::Defender, Some(az)) => {
+            match DefenderSource::from_config(&az.config, az.http.clone(), az.tokens.clone()) {
+                Ok(s) => Box::new(s),
+                Err(e) => {
+                    eprintln!("rmmhunt: error: --source defender: {e}");
+                    return Ok(ExitCode::from(EXIT_USAGE));
+                }
+            }
+        }
+        _ => Box::new(LocalSource::new(local_catalog(
+            &args,
+            sample_mode,
+            now,
+            progress.as_ref(),
+        )?)),
     };
-    let source = LocalSource::new(catalog);
 
     let opts = HuntOptions::new(window);
     let mut report = HuntReport::default();
@@ -177,7 +256,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
         }
         report
             .rules
-            .push(run_rule(rule, &source, &exclusions, &opts));
+            .push(run_rule(rule, source.as_ref(), &exclusions, &opts));
     }
     if let Some(pb) = &progress {
         pb.finish_and_clear();
@@ -236,6 +315,8 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
             })
             .collect(),
     };
+    let sink_failed = write_incidents(sink.as_ref(), &rules, &report);
+
     let format = HuntFormat::or_default(args.format);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -244,11 +325,115 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
 
     Ok(ExitCode::from(if report.failed() {
         EXIT_RULE_FAILED
+    } else if sink_failed {
+        EXIT_SINK_FAILED
     } else if args.fail_on_findings && report.rules.iter().any(|r| !r.findings.rows.is_empty()) {
         EXIT_FAILED
     } else {
         EXIT_OK
     }))
+}
+
+/// The settings, an HTTP client and a token provider (one set for the
+/// source, one for the sink: each drives its own runtime).
+struct AzureClients {
+    config: Validated,
+    http: HttpClient,
+    tokens: Arc<dyn TokenProvider>,
+}
+
+impl AzureClients {
+    fn new(cfg: &Validated) -> Result<AzureClients, String> {
+        let http = HttpClient::new(RetryPolicy {
+            deadline: cfg.request_deadline,
+            ..RetryPolicy::default()
+        })
+        .map_err(|e| e.to_string())?;
+        let tokens = auth::from_config(&cfg.credential, http.reqwest());
+        Ok(AzureClients {
+            config: cfg.clone(),
+            http,
+            tokens,
+        })
+    }
+}
+
+/// The local source's tables: the built-in sample or `--data` files.
+fn local_catalog(
+    args: &HuntArgs,
+    sample_mode: bool,
+    now: Now,
+    progress: Option<&ProgressBar>,
+) -> anyhow::Result<FileCatalog> {
+    if sample_mode {
+        eprintln!(
+            "rmmhunt: no --data: hunting over built-in sample data ({SAMPLE_ROWS} DeviceNetworkEvents rows, seed {SAMPLE_SEED}, now {}){}",
+            kql::time::format_datetime(now.0),
+            if args.exclusions.is_none() { " with examples/exclusions.yaml" } else { "" }
+        );
+        sample_catalog(now.0)
+    } else {
+        open_catalog(&args.data, progress)
+    }
+}
+
+/// The Sentinel sink from settings (every problem listed).
+fn sentinel_sink(az: &AzureClients) -> Result<SentinelSink, Vec<String>> {
+    let (target, settings) = sentinel::settings_from_config(&az.config).map_err(|e| vec![e])?;
+    let transport = AzureTransport::new(
+        az.http.clone(),
+        az.tokens.clone(),
+        &az.config.endpoints.arm_audience,
+    )
+    .map_err(|e| vec![e])?;
+
+    let mut client = ArmClient::new(target, Box::new(transport));
+    // The shared client already retries 429/5xx within its deadline.
+    client.retry = ArmRetry {
+        attempts: 1,
+        ..ArmRetry::default()
+    };
+    Ok(SentinelSink::new(client, settings))
+}
+
+/// Hands each rule's findings to the sink and prints what it did; true when
+/// a write failed.
+fn write_incidents(sink: &dyn Sink, rules: &[Rule], report: &HuntReport) -> bool {
+    let dry = sink.name() == "dry-run";
+    let mut failed = false;
+    let mut total = crate::sink::SinkSummary::default();
+    for (rule, r) in rules.iter().zip(&report.rules) {
+        if r.error.is_some() || r.findings.rows.is_empty() {
+            continue;
+        }
+        match sink.write(rule, &r.findings) {
+            Ok(s) => total.add(s),
+            Err(e) => {
+                failed = true;
+                if let crate::sink::SinkError::Several { summary, .. } = &e {
+                    total.add(summary.clone());
+                }
+                eprintln!("rmmhunt: error: incidents: {e}");
+            }
+        }
+    }
+    if dry {
+        if !total.actions.is_empty() {
+            eprintln!(
+                "rmmhunt: dry run (no --incidents): {} incident(s) would be written:",
+                total.actions.len()
+            );
+        }
+    } else {
+        eprintln!(
+            "rmmhunt: incidents: {} created, {} updated with a comment, {} unchanged",
+            total.created, total.updated, total.unchanged
+        );
+    }
+    for a in &total.actions {
+        eprintln!("rmmhunt:   {a}");
+    }
+    failed
 }
 
 /// The rules to run, or `None` after printing why there are none (load

@@ -30,6 +30,8 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// `hunt`: a rule failed at run time (the others ran and are reported).
 pub const EXIT_RULE_FAILED: u8 = 3;
+/// `hunt --incidents`: the hunt ran but an incident could not be written.
+pub const EXIT_SINK_FAILED: u8 = 4;
 
 /// The exit-code table shown at the end of `rmmhunt --help`.
 const EXIT_CODES_HELP: &str = "\
@@ -39,7 +41,8 @@ Exit codes:
      `rules validate`: a rule file has errors; `hunt --fail-on-findings`: findings
   2  usage or input error: bad flag, unreadable or malformed file, rule or exclusion
      errors before a hunt (nothing ran)
-  3  `hunt`: a rule failed at run time; the other rules still ran and are reported";
+  3  `hunt`: a rule failed at run time; the other rules still ran and are reported
+  4  `hunt --incidents`: the hunt ran but writing a Sentinel incident failed";
 
 /// Hunt for abuse of remote monitoring and management (RMM) tools in
 /// Microsoft Defender XDR / Sentinel data, with an offline KQL engine.

@@ -993,7 +993,25 @@ mod with_fake {
             }
             other => panic!("{other:?}"),
         }
-        // Token endpoint down.
+        // A token endpoint that fails transiently (500, then 429) is retried
+        // like the API itself: the query completes.
+        let (warming_la, _) = sources(&v);
+        fake.push_fault(
+            Api::Token,
+            Fault::Status {
+                status: 500,
+                retry_after_secs: None,
+            },
+        );
+        fake.push_fault(
+            Api::Token,
+            Fault::Throttle {
+                retry_after_secs: 1,
+            },
+        );
+        let t = warming_la.query(HEAD, window());
+        assert!(t.is_ok(), "{t:?}");
+        // Token endpoint down (400: identity not assigned): final, reported.
         let (fresh_la, _) = sources(&v);
         fake.push_fault(Api::Token, Fault::IdentityUnavailable);
         let e = fresh_la.query(HEAD, window());

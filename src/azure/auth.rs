@@ -63,6 +63,20 @@ pub enum AuthError {
     Cli { message: String },
 }
 
+impl AuthError {
+    /// Whether another attempt may succeed: the endpoint was unreachable, or
+    /// answered 408, 429 or a retryable 5xx.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            AuthError::Transport { .. } => true,
+            AuthError::Http { status, .. } => reqwest::StatusCode::from_u16(*status)
+                .map(crate::azure::http::retryable)
+                .unwrap_or(false),
+            AuthError::BadResponse { .. } | AuthError::Cli { .. } => false,
+        }
+    }
+}
+
 /// A boxed token future (keeps [`TokenProvider`] object-safe).
 pub type TokenFuture<'a> =
     Pin<Box<dyn Future<Output = Result<AccessToken, AuthError>> + Send + 'a>>;

@@ -200,9 +200,16 @@ impl HttpClient {
             if let Some(body) = req.json {
                 b = b.json(body);
             }
+            let mut token_failure = None;
             if let (Some(scope), Some(tp)) = (req.scope, tokens) {
-                let t = match tokio::time::timeout(left, tp.token(scope)).await {
-                    Ok(Ok(t)) => t,
+                match tokio::time::timeout(left, tp.token(scope)).await {
+                    Ok(Ok(t)) => b = b.bearer_auth(t.token.expose()),
+                    // A throttled or failing token endpoint (managed identity
+                    // endpoints answer 429/5xx while they warm up) is retried
+                    // like the API call itself; anything else is final.
+                    Ok(Err(source)) if source.is_transient() => {
+                        token_failure = Some(source.to_string());
+                    }
                     Ok(Err(source)) => {
                         return Err(HttpError::Auth {
                             api: req.api.into(),
@@ -212,22 +219,25 @@ impl HttpClient {
                     Err(_) => {
                         return Err(self.deadline_error(req, attempt, "waiting for a token".into()))
                     }
-                };
-                b = b.bearer_auth(t.token.expose());
-            }
-            let outcome = match tokio::time::timeout(left, b.send()).await {
-                Err(_) => Err("timed out".to_string()),
-                Ok(Err(e)) => {
-                    if e.is_timeout() || e.is_connect() || e.is_request() || e.is_body() {
-                        Err(describe(&e))
-                    } else {
-                        return Err(HttpError::Transport {
-                            api: req.api.into(),
-                            message: describe(&e),
-                        });
-                    }
                 }
-                Ok(Ok(resp)) => Ok(resp),
+            }
+            let outcome = if let Some(msg) = token_failure {
+                Err(msg)
+            } else {
+                match tokio::time::timeout(left, b.send()).await {
+                    Err(_) => Err("timed out".to_string()),
+                    Ok(Err(e)) => {
+                        if e.is_timeout() || e.is_connect() || e.is_request() || e.is_body() {
+                            Err(describe(&e))
+                        } else {
+                            return Err(HttpError::Transport {
+                                api: req.api.into(),
+                                message: describe(&e),
+                            });
+                        }
+                    }
+                    Ok(Ok(resp)) => Ok(resp),
+                }
             };
             let (last, retry_after) = match outcome {
                 Err(msg) => (msg, None),

@@ -462,6 +462,86 @@ fn hunt_over_generated_data_in_every_format() {
     );
 }
 
+/// DESIGN.md: with no `--exclusions`, `RMMHUNT_EXCLUSIONS` applies (and
+/// `RMMHUNT_DATA` stands for `--data`); flags win over settings.
+#[test]
+fn hunt_takes_data_and_exclusions_from_settings_when_flags_are_absent() {
+    let dir = tempdir();
+    let gen = rmmhunt(
+        dir.path(),
+        &[
+            "generate",
+            "--rows",
+            "300",
+            "--seed",
+            "5",
+            "--now",
+            "2026-11-25T12:00:00Z",
+            "--out",
+            "DeviceNetworkEvents.jsonl",
+        ],
+        "",
+    );
+    assert_eq!(gen.status.code(), Some(0), "stderr: {}", text(&gen.stderr));
+    let exclusions = format!("{}/examples/exclusions.yaml", env!("CARGO_MANIFEST_DIR"));
+    let hunt = |args: &[&str], env: &[(&str, &str)]| {
+        let out = Command::new(BIN)
+            .args(args)
+            .envs(env.iter().copied())
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("spawning {BIN}: {e}"));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?} {env:?}\nstderr: {}",
+            text(&out.stderr)
+        );
+        json(&out)
+    };
+    let now = ["hunt", "--format", "json", "--now", "2026-11-25T12:00:00Z"];
+    let by_flags = hunt(
+        &[
+            &now[..],
+            &[
+                "--data",
+                "DeviceNetworkEvents.jsonl",
+                "--exclusions",
+                &exclusions,
+            ],
+        ]
+        .concat(),
+        &[],
+    );
+    let by_settings = hunt(
+        &now,
+        &[
+            (
+                "RMMHUNT_DATA",
+                "DeviceNetworkEvents=DeviceNetworkEvents.jsonl",
+            ),
+            ("RMMHUNT_EXCLUSIONS", &exclusions),
+        ],
+    );
+    assert_ne!(
+        by_flags["rules"][0]["excluded"],
+        serde_json::json!({}),
+        "{by_flags}"
+    );
+    assert_eq!(by_flags["rules"], by_settings["rules"]);
+    // A flag wins over the setting: --data with RMMHUNT_EXCLUSIONS pointing
+    // nowhere useful is not consulted for data, and exclusions still apply.
+    let mixed = hunt(
+        &[&now[..], &["--data", "DeviceNetworkEvents.jsonl"]].concat(),
+        &[
+            ("RMMHUNT_DATA", "missing.jsonl"),
+            ("RMMHUNT_EXCLUSIONS", &exclusions),
+        ],
+    );
+    assert_eq!(by_flags["rules"], mixed["rules"]);
+}
+
 #[test]
 fn hunt_exit_codes() {
     let dir = tempdir();

@@ -55,6 +55,8 @@ const EXAMPLE_EXCLUSIONS: &str = include_str!("../../examples/exclusions.yaml");
 const EXAMPLE_EXCLUSIONS_PATH: &str = "examples/exclusions.yaml";
 
 const HUNT_HELP: &str = "\
+Flags win; settings fill what they leave open: RMMHUNT_SOURCE, RMMHUNT_RULES,
+RMMHUNT_DATA (comma-separated, NAME=FILE allowed), RMMHUNT_EXCLUSIONS.
 With no --rules, the rules built into rmmhunt (rules/) run. With no --data, the hunt
 runs over built-in sample data (seed 7, --now 2026-11-25T12:00:00Z unless given) with
 examples/exclusions.yaml unless --exclusions is given: a demo with real findings and
@@ -96,9 +98,10 @@ pub struct HuntArgs {
     #[arg(long = "rule", value_name = "ID")]
     pub rule: Vec<String>,
     /// Where the KQL runs: `local` (the embedded engine over --data files), `log-analytics`
-    /// (RMMHUNT_WORKSPACE_ID) or `defender` (Graph runHuntingQuery).
-    #[arg(long, value_enum, default_value_t = SourceKind::Local)]
-    pub source: SourceKind,
+    /// (RMMHUNT_WORKSPACE_ID) or `defender` (Graph runHuntingQuery). Default: RMMHUNT_SOURCE,
+    /// else `local`.
+    #[arg(long, value_enum)]
+    pub source: Option<SourceKind>,
     /// A table file for the local source, repeatable: FILE (table = file stem) or NAME=FILE.
     /// Default: the built-in sample data.
     #[arg(long = "data", value_name = "[NAME=]FILE")]
@@ -148,29 +151,60 @@ fn parse_lookback(s: &str) -> Result<Lookback, String> {
     }
 }
 
-pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
-    let remote = args.source != SourceKind::Local;
+pub fn run(mut args: HuntArgs) -> anyhow::Result<ExitCode> {
+    let settings = config::from_process_env().validate();
+    // Flags win; the settings (RMMHUNT_SOURCE, RMMHUNT_RULES,
+    // RMMHUNT_EXCLUSIONS, RMMHUNT_DATA) fill what the flags leave open. A
+    // broken setting is an error even when it is not needed: a run must not
+    // silently ignore, say, the exclusion file it was configured with.
+    let cfg = match &settings {
+        Ok(cfg) => cfg,
+        Err(errors) => {
+            for e in &errors.0 {
+                eprintln!("rmmhunt: error: {e}");
+            }
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    let source_kind = args
+        .source
+        .or(cfg.source.map(|s| match s {
+            config::SourceKind::Local => SourceKind::Local,
+            config::SourceKind::LogAnalytics => SourceKind::LogAnalytics,
+            config::SourceKind::Defender => SourceKind::Defender,
+        }))
+        .unwrap_or(SourceKind::Local);
+    args.source = Some(source_kind);
+    if args.rules.is_none() {
+        args.rules = cfg.rules.clone();
+    }
+    if args.exclusions.is_none() {
+        args.exclusions = cfg.exclusions.clone();
+    }
+    if args.data.is_empty() && source_kind == SourceKind::Local {
+        for spec in &cfg.data {
+            match spec.parse::<DataSpec>() {
+                Ok(d) => args.data.push(d),
+                Err(e) => {
+                    eprintln!("rmmhunt: error: RMMHUNT_DATA: {spec}: {e}");
+                    return Ok(ExitCode::from(EXIT_USAGE));
+                }
+            }
+        }
+    }
+    let remote = source_kind != SourceKind::Local;
     if remote && !args.data.is_empty() {
         eprintln!(
             "rmmhunt: error: --data is for --source local; a remote source reads its own tables"
         );
         return Ok(ExitCode::from(EXIT_USAGE));
     }
-    let settings = config::from_process_env().validate();
     // The shared HTTP client and token provider, when anything talks to Azure.
     let azure = if remote || args.incidents {
-        match &settings {
-            Ok(cfg) => match AzureClients::new(cfg) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    eprintln!("rmmhunt: error: {e}");
-                    return Ok(ExitCode::from(EXIT_USAGE));
-                }
-            },
-            Err(errors) => {
-                for e in &errors.0 {
-                    eprintln!("rmmhunt: error: {e}");
-                }
+        match AzureClients::new(cfg) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("rmmhunt: error: {e}");
                 return Ok(ExitCode::from(EXIT_USAGE));
             }
         }
@@ -192,10 +226,10 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
             }
         }
     } else {
-        let severity = settings
-            .as_ref()
+        let severity = cfg
+            .incident_severity
+            .parse()
             .ok()
-            .and_then(|c| c.incident_severity.parse().ok())
             .unwrap_or(crate::azure::arm::Severity::Medium);
         Box::new(DryRunSink {
             settings: sentinel::IncidentSettings {
@@ -221,7 +255,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
     let window = TimeWindow::ending_at(now.0, args.lookback.0);
 
     let progress = std::io::stderr().is_terminal().then(progress_bar);
-    let source: Box<dyn Source> = match (args.source, &azure) {
+    let source: Box<dyn Source> = match (source_kind, &azure) {
         (SourceKind::LogAnalytics, Some(az)) => {
             match LogAnalyticsSource::from_config(&az.config, az.http.clone(), az.tokens.clone()) {
                 Ok(s) => Box::new(s),

@@ -177,14 +177,15 @@ def main():
                 runs.append((name, measure(cmd, stdin_text=query, stdout=subprocess.PIPE)))
                 runs.append(("reader scan (projected+prefilter)", measure([bench, "scan", "--data", path])))
                 if py:
-                    script = ("import duckdb,sys; c=duckdb.connect(); "
+                    script = ("import duckdb,sys; c=duckdb.connect(); c.execute('SET enable_progress_bar=false'); "
                               "r=c.execute(sys.stdin.read()).fetchall(); print(len(r))")
                     runs.append(("duckdb", measure([py, "-c", script], stdin_text=duckdb_sql(path, fmt),
                                                    stdout=subprocess.PIPE)))
                 for tool, (secs, cpu, rss, out) in runs:
                     groups = ""
                     if out is not None and tool == "duckdb":
-                        groups = out.strip().splitlines()[-1]
+                        groups = (out.strip().splitlines() or [""])[-1].split()[-1:]
+                        groups = groups[0] if groups else ""
                     elif out is not None and tool.startswith("rmmhunt"):
                         groups = str(len(json.loads(out).get("rows", [])))
                     elif out is not None:

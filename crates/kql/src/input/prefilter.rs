@@ -12,6 +12,12 @@
 //!   LONG S, dotless/dotted I); when a needle contains one of those letters,
 //!   rows holding one of those four characters are never skipped.
 //!
+//! Readers run it over whole buffers of lines first
+//! ([`CompiledPrefilter::first_match`], [`CompiledPrefilter::first_hidden_json`],
+//! [`CompiledPrefilter::first_candidate_csv`]): the lines before the first
+//! possible candidate are skipped unsplit; the candidate line then goes
+//! through [`CompiledPrefilter::may_match`] as before.
+//!
 //! This module holds no I/O.
 
 use crate::table::Prefilter;

@@ -3,13 +3,13 @@
 //! `FileCatalog`, so `bench/run.py` can measure the readers and the engine
 //! before (or besides) `rmmhunt query`.
 //!
-//!   rmmhunt-bench generate --rows N [--seed S] [--format jsonl|csv] --now T --out FILE
+//!   rmmhunt-bench generate --rows N [--seed S] [--format jsonl|csv] [--mix demo|bench] --now T --out FILE
 //!   rmmhunt-bench query --data FILE --now T < query.kql      (prints result rows to stdout)
 //!   rmmhunt-bench scan --data FILE [--partitions N] [--no-prefilter]
 
 use kql::table::{Prefilter, ScanRequest};
 use kql::Catalog;
-use rmmhunt::sample::{generate, GenerateOptions, SampleFormat, SEED_DOMAINS};
+use rmmhunt::sample::{generate_mix, GenerateOptions, Mix, SampleFormat, SEED_DOMAINS};
 use rmmhunt::source::files::{DataSpec, FileCatalog};
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -42,17 +42,21 @@ fn run() -> Result<(), String> {
             let format: SampleFormat = arg(&args, "--format")
                 .unwrap_or_else(|| "jsonl".into())
                 .parse()?;
+            let mix: Mix = arg(&args, "--mix")
+                .unwrap_or_else(|| "demo".into())
+                .parse()?;
             let now = parse_now(&arg(&args, "--now").ok_or("--now is required")?)?;
             let out = arg(&args, "--out").ok_or("--out is required")?;
             let mut f = std::fs::File::create(&out).map_err(|e| format!("{out}: {e}"))?;
             let t = Instant::now();
-            let stats = generate(
+            let stats = generate_mix(
                 &GenerateOptions {
                     rows,
                     seed,
                     format,
                     now,
                 },
+                mix,
                 &mut f,
             )
             .map_err(|e| format!("{out}: {e}"))?;

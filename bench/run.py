@@ -139,6 +139,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rows", default="1000000", help="comma-separated row counts (default 1000000)")
     ap.add_argument("--formats", default="jsonl,csv")
+    ap.add_argument("--mix", default="demo,bench",
+                    help="row mixes (rmmhunt::sample::Mix): demo = 11%% rule hits, bench = 0.1%%")
     ap.add_argument("--dir", default=os.path.join(ROOT, "bench-data"), help="where files are generated")
     ap.add_argument("--no-duckdb", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep generated files")
@@ -149,20 +151,19 @@ def main():
     query = seed_query()
     os.makedirs(a.dir, exist_ok=True)
     results = []
-    for rows in [int(r) for r in a.rows.split(",")]:
-        for fmt in a.formats.split(","):
+    for rows, fmt, mix in [(int(r), f, m) for r in a.rows.split(",") for f in a.formats.split(",")
+                           for m in a.mix.split(",")]:
+        if True:
             path = os.path.join(a.dir, "DeviceNetworkEvents." + fmt)
             need = rows * 2200 * 1.2
             free = shutil.disk_usage(a.dir).free
             if free < need:
                 log(f"skipping {rows} {fmt}: {free/2**30:.1f} GiB free, need {need/2**30:.1f}")
                 continue
-            log(f"generating {rows} rows of {fmt} ...")
+            log(f"generating {rows} rows of {fmt}, mix {mix} ...")
             t0 = time.perf_counter()
-            gen = rmmhunt if subprocess.run([rmmhunt, "generate", "--help"], capture_output=True).returncode == 0 \
-                else bench
-            subprocess.run([gen, "generate", "--rows", str(rows), "--seed", "42", "--format", fmt,
-                            "--now", NOW, "--out", path], check=True)
+            subprocess.run([bench, "generate", "--rows", str(rows), "--seed", "42", "--format", fmt,
+                            "--mix", mix, "--now", NOW, "--out", path], check=True)
             gen_s = time.perf_counter() - t0
             size = os.path.getsize(path)
             log(f"  {size/1e6:.0f} MB in {gen_s:.1f}s")
@@ -176,36 +177,39 @@ def main():
                 runs.append((name, measure(cmd, stdin_text=query, stdout=subprocess.PIPE)))
                 runs.append(("reader scan (projected+prefilter)", measure([bench, "scan", "--data", path])))
                 if py:
-                    script = ("import duckdb,sys; c=duckdb.connect(); "
+                    script = ("import duckdb,sys; c=duckdb.connect(); c.execute('SET enable_progress_bar=false'); "
                               "r=c.execute(sys.stdin.read()).fetchall(); print(len(r))")
                     runs.append(("duckdb", measure([py, "-c", script], stdin_text=duckdb_sql(path, fmt),
                                                    stdout=subprocess.PIPE)))
                 for tool, (secs, cpu, rss, out) in runs:
                     groups = ""
                     if out is not None and tool == "duckdb":
-                        groups = out.strip().splitlines()[-1]
+                        groups = (out.strip().splitlines() or [""])[-1].split()[-1:]
+                        groups = groups[0] if groups else ""
                     elif out is not None and tool.startswith("rmmhunt"):
                         groups = str(len(json.loads(out).get("rows", [])))
                     elif out is not None:
                         groups = str(len(out.strip().splitlines()))
-                    results.append((rows, fmt, size, tool, secs, cpu, rss, groups))
+                    load = os.getloadavg()[0]
+                    results.append((rows, f"{fmt}/{mix}", size, tool, secs, cpu, rss, groups, load))
                     log(f"  {tool:36s} {secs:7.2f}s wall {cpu:7.2f}s cpu {rss:8.1f} MiB  {groups}")
             finally:
                 if not a.keep:
                     os.remove(path)
     print()
-    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
+    print(f"{os.cpu_count()} CPUs; load = 1-minute load average right after each run "
           "(wall times are only meaningful on an idle machine; CPU = user+sys)")
-    print(f"{'rows':>10} {'fmt':5} {'MB':>6}  {'tool':34} {'wall s':>7} {'cpu s':>7} {'rows/s':>11} "
-          f"{'MB/s':>6} {'peak MiB':>9} {'vs cat':>7}  result rows")
+    print(f"{'rows':>10} {'fmt/mix':11} {'MB':>6}  {'tool':34} {'wall s':>7} {'cpu s':>7} {'rows/s':>11} "
+          f"{'MB/s':>6} {'peak MiB':>9} {'vs cat':>7} {'load':>5}  result rows")
     cat_time = {}
-    for rows, fmt, size, tool, secs, cpu, rss, groups in results:
+    for rows, fmt, size, tool, secs, cpu, rss, groups, load in results:
         if tool == "cat":
             cat_time[(rows, fmt)] = secs
-    for rows, fmt, size, tool, secs, cpu, rss, groups in results:
+    for rows, fmt, size, tool, secs, cpu, rss, groups, load in results:
+        secs = max(secs, 0.01)
         rel = secs / cat_time.get((rows, fmt), secs)
-        print(f"{rows:>10} {fmt:5} {size/1e6:6.0f}  {tool:34} {secs:7.2f} {cpu:7.2f} {rows/secs:11,.0f} "
-              f"{size/1e6/secs:6.0f} {rss:9.1f} {rel:6.1f}x  {groups}")
+        print(f"{rows:>10} {fmt:11} {size/1e6:6.0f}  {tool:34} {secs:7.2f} {cpu:7.2f} {rows/secs:11,.0f} "
+              f"{size/1e6/secs:6.0f} {rss:9.1f} {rel:6.1f}x {load:5.1f}  {groups}")
 
 
 if __name__ == "__main__":

@@ -263,12 +263,61 @@ pub fn generate(opts: &GenerateOptions, out: &mut dyn Write) -> io::Result<Gener
     generate_with(opts, out, &mut |_| {})
 }
 
+/// Which mix of row kinds to write.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mix {
+    /// The demo mix of the module docs (per 100 rows: 11 rule hits, 7 near
+    /// misses, 82 unrelated): dense, so a small sample shows every case.
+    #[default]
+    Demo,
+    /// A more realistic enterprise mix for benchmarks: per block of 10,000
+    /// rows, 10 rule hits (0.1%: 4 true positives, one of each legitimate
+    /// scenario, one lookalike), 21 near misses (3 of each kind) and 9,969
+    /// rows of unrelated traffic. RMM traffic is a tiny fraction of a
+    /// real network's connections.
+    Bench,
+}
+
+impl std::str::FromStr for Mix {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Mix, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "demo" => Ok(Mix::Demo),
+            "bench" => Ok(Mix::Bench),
+            _ => Err(format!("unknown mix '{s}' (expected demo or bench)")),
+        }
+    }
+}
+
+/// [`generate`] with the given [`Mix`] (`Mix::Demo` is exactly
+/// [`generate`]).
+pub fn generate_mix(
+    opts: &GenerateOptions,
+    mix: Mix,
+    out: &mut dyn Write,
+) -> io::Result<GenerateStats> {
+    generate_inner(opts, mix, out, &mut |_| {})
+}
+
 /// [`generate`], calling `on_row` with the kind of each row written.
 pub fn generate_with(
     opts: &GenerateOptions,
     out: &mut dyn Write,
     on_row: &mut dyn FnMut(RowKind),
 ) -> io::Result<GenerateStats> {
+    generate_inner(opts, Mix::Demo, out, on_row)
+}
+
+fn generate_inner(
+    opts: &GenerateOptions,
+    mix: Mix,
+    out: &mut dyn Write,
+    on_row: &mut dyn FnMut(RowKind),
+) -> io::Result<GenerateStats> {
+    let block_len: u64 = match mix {
+        Mix::Demo => 100,
+        Mix::Bench => 10_000,
+    };
     let mut w = io::BufWriter::with_capacity(1 << 20, out);
     let mut stats = GenerateStats::default();
     let mut g = Generator::new(opts.seed, opts.now);
@@ -281,9 +330,12 @@ pub fn generate_with(
     }
     let mut block: Vec<RowKind> = Vec::with_capacity(100);
     for i in 0..opts.rows {
-        let slot = (i % 100) as usize;
+        let slot = (i % block_len) as usize;
         if slot == 0 {
-            block = g.block();
+            block = match mix {
+                Mix::Demo => g.block(),
+                Mix::Bench => g.bench_block(),
+            };
         }
         let kind = block.get(slot).copied().unwrap_or(RowKind::Background);
         let row = g.row(kind);
@@ -985,6 +1037,36 @@ impl Generator {
         v
     }
 
+    /// The kinds of the next 10,000 rows for [`Mix::Bench`], shuffled.
+    fn bench_block(&mut self) -> Vec<RowKind> {
+        let mut v = vec![RowKind::TruePositive; 4];
+        v.extend_from_slice(&[
+            RowKind::Maintenance,
+            RowKind::ItSupport,
+            RowKind::Patching,
+            RowKind::Inventory,
+            RowKind::SiemForwarding,
+            RowKind::LookalikeHit,
+        ]);
+        for _ in 0..3 {
+            v.extend_from_slice(&[
+                RowKind::NearMissMyAssist,
+                RowKind::NearMissCommunity,
+                RowKind::NearMissZohoAssistCommunity,
+                RowKind::NearMissOtherZohoProduct,
+                RowKind::NearMissProductText,
+                RowKind::NearMissTooOld,
+                RowKind::NearMissBrowser,
+            ]);
+        }
+        v.resize(10_000, RowKind::Background);
+        for i in (1..v.len()).rev() {
+            let j = self.rng.below(i as u64 + 1) as usize;
+            v.swap(i, j);
+        }
+        v
+    }
+
     /// A time in the rule's window (5 days, with a minute's margin).
     fn recent(&mut self) -> i64 {
         self.now
@@ -1505,6 +1587,39 @@ mod tests {
         let stats =
             generate_with(o, &mut out, &mut |k| kinds.push(k)).unwrap_or_else(|e| panic!("{e}"));
         (out, kinds, stats)
+    }
+
+    #[test]
+    fn bench_mix_is_sparse_and_the_rule_agrees() {
+        let o = opts(20_000, 42, SampleFormat::Jsonl);
+        let mut out = Vec::new();
+        let stats = generate_mix(&o, Mix::Bench, &mut out).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(stats.rows, 20_000);
+        let hits: u64 = RowKind::ALL
+            .iter()
+            .filter(|k| k.is_rule_hit())
+            .map(|&k| stats.count(k))
+            .sum();
+        assert_eq!(hits, 20, "rule hits per 20,000 rows: {:?}", stats.per_kind);
+        assert_eq!(
+            stats.count(RowKind::NearMissBrowser),
+            6,
+            "{:?}",
+            stats.per_kind
+        );
+        let text = String::from_utf8(out).unwrap_or_else(|e| panic!("{e}"));
+        let rule = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .filter(|v: &serde_json::Value| rule_hit(v, NOW))
+            .count() as u64;
+        assert_eq!(rule, hits);
+        // The demo mix is unchanged by the bench option.
+        let demo = opts(300, 7, SampleFormat::Csv);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let sa = generate(&demo, &mut a).unwrap_or_else(|e| panic!("{e}"));
+        let sb = generate_mix(&demo, Mix::Demo, &mut b).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((a, sa.per_kind), (b, sb.per_kind));
     }
 
     #[test]

@@ -521,12 +521,10 @@ impl InputTable {
                             start,
                             end,
                             lines: None,
-                            line_base: None,
-                            first_line_start: start,
-                            rel: 0,
                             decoder: json::ObjectDecoder::new(&cols),
                             template: template.clone(),
                             prefilter: pf.clone(),
+                            memo: Memo::NoneBefore(0),
                             done: false,
                         }));
                     }
@@ -604,27 +602,28 @@ struct LinesStream {
     start: u64,
     end: u64,
     lines: Option<LineReader>,
-    /// Absolute line number of the first line of this partition, once known.
-    line_base: Option<u64>,
-    first_line_start: u64,
-    /// Lines consumed in this partition.
-    rel: u64,
     decoder: json::ObjectDecoder,
     template: Row,
     prefilter: Option<Arc<CompiledPrefilter>>,
+    memo: Memo,
     done: bool,
 }
 
+/// What is known about the prefilter's first needle set ahead (absolute
+/// offsets): its next match starts at `Hit`, or no match starts in the
+/// searched bytes before `NoneBefore` (a line end).
+#[derive(Clone, Copy, Debug)]
+enum Memo {
+    Hit(u64),
+    NoneBefore(u64),
+}
+
 impl LinesStream {
-    fn line_no(&mut self) -> Option<u64> {
-        if self.line_base.is_none() {
-            self.line_base = if self.first {
-                Some(1)
-            } else {
-                self.shared.line_at(self.first_line_start)
-            };
-        }
-        self.line_base.map(|b| b + self.rel - 1)
+    /// The line number of the line starting at `at` (errors only: counts
+    /// lines from the start of the input, since the prefilter skips
+    /// blocks of lines without counting them).
+    fn line_no(&self, at: u64) -> Option<u64> {
+        self.shared.line_at(at)
     }
 
     fn step(&mut self) -> Result<Option<Row>, ScanError> {
@@ -642,19 +641,53 @@ impl LinesStream {
                 )
             }
             .map_err(|e| sh.io_error(&e))?;
-            self.first_line_start = r.position();
             self.lines = Some(r);
         }
         loop {
             let Some(lines) = self.lines.as_mut() else {
                 return Ok(None);
             };
+            if let Some(pf) = &self.prefilter {
+                // Whole buffers at a time: lines before the first possible
+                // match are skipped unsplit (and, like every row the
+                // prefilter skips, unvalidated).
+                // The first-set search result is remembered (absolute
+                // offsets), so lines stopped at for a possible escape do
+                // not make the next call search the same bytes again.
+                let memo = &mut self.memo;
+                let skipped = lines.skip_unwanted(self.end, &mut |r, abs| {
+                    let end = abs + r.len() as u64;
+                    let hit = match *memo {
+                        Memo::Hit(h) if h >= abs && h < end => Some(h),
+                        Memo::NoneBefore(e) if e >= abs && e <= end => {
+                            let from = usize::try_from(e - abs).unwrap_or(r.len());
+                            let m = r
+                                .get(from..)
+                                .and_then(|t| pf.first_match(t))
+                                .map(|m| e + m as u64);
+                            *memo = m.map_or(Memo::NoneBefore(end), Memo::Hit);
+                            m
+                        }
+                        _ => {
+                            let m = pf.first_match(r).map(|m| abs + m as u64);
+                            *memo = m.map_or(Memo::NoneBefore(end), Memo::Hit);
+                            m
+                        }
+                    };
+                    let hit = hit.map(|h| usize::try_from(h - abs).unwrap_or(r.len()));
+                    let head = r.get(..hit.unwrap_or(r.len())).unwrap_or(r);
+                    pf.first_hidden_json(head).or(hit)
+                });
+                if let Err(e) = skipped {
+                    let at = lines.position();
+                    return Err(self.shared.error(self.line_no(at), None, e.to_string()));
+                }
+            }
+            let before = lines.position();
             let next = lines.next_line();
             let (at, line) = match next {
                 Err(e) => {
-                    self.rel += 1;
-                    let l = self.line_no();
-                    return Err(self.shared.error(l, None, e.to_string()));
+                    return Err(self.shared.error(self.line_no(before), None, e.to_string()));
                 }
                 Ok(None) => return Ok(None),
                 Ok(Some(x)) => x,
@@ -662,7 +695,6 @@ impl LinesStream {
             if at >= self.end {
                 return Ok(None);
             }
-            self.rel += 1;
             let line = csv::trim_cr(line);
             if line.iter().all(|c| c.is_ascii_whitespace()) {
                 continue;
@@ -675,7 +707,7 @@ impl LinesStream {
             let mut row = self.template.clone();
             if let Err(e) = self.decoder.decode(line, &mut row) {
                 let col = e.offset + 1;
-                let l = self.line_no();
+                let l = self.line_no(at);
                 return Err(self.shared.error(l, Some(col), e.message));
             }
             return Ok(Some(row));
@@ -772,6 +804,9 @@ struct CsvRecords {
     rel: u64,
     /// Line (relative) where the current record started.
     rec_rel: u64,
+    /// Whole blocks of lines may be skipped by the prefilter (off once a
+    /// block would end inside a multi-line record).
+    block_skip: bool,
     rec: Vec<u8>,
     split: csv::FieldSplitter,
 }
@@ -789,6 +824,7 @@ impl CsvRecords {
             first_line_start: start,
             rel: 0,
             rec_rel: 0,
+            block_skip: true,
             rec: Vec::new(),
             split: csv::FieldSplitter::new(),
         }
@@ -856,6 +892,40 @@ impl CsvRecords {
         let mut parity = 0usize;
         let mut multi = false;
         loop {
+            let Some(lines) = self.lines.as_mut() else {
+                return Ok(false);
+            };
+            if let (false, true, Some(pf)) = (multi, self.block_skip, pf) {
+                // Whole blocks of single-line records that cannot match are
+                // skipped unsplit; a block must end at a record start (an
+                // even number of quotes), else block skipping stops here.
+                let (mut skipped, mut odd) = (0u64, false);
+                let r = lines.skip_unwanted(self.end, &mut |r, _| {
+                    let stop = pf
+                        .first_candidate_csv(r)
+                        .map(|c| {
+                            r.get(..c)
+                                .and_then(|b| memchr::memrchr(b'\n', b))
+                                .map_or(0, |i| i + 1)
+                        })
+                        .unwrap_or(r.len());
+                    let block = r.get(..stop).unwrap_or_default();
+                    if csv::quotes(block) % 2 == 1 {
+                        odd = true;
+                        return Some(0);
+                    }
+                    skipped += memchr::memchr_iter(b'\n', block).count() as u64;
+                    (stop < r.len()).then_some(stop)
+                });
+                self.rel += skipped;
+                if odd {
+                    self.block_skip = false;
+                }
+                if let Err(e) = r {
+                    let l = self.line_no(self.rel + 1);
+                    return Err(self.shared.error(l, None, e.to_string()));
+                }
+            }
             let Some(lines) = self.lines.as_mut() else {
                 return Ok(false);
             };

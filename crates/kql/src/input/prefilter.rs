@@ -12,6 +12,12 @@
 //!   LONG S, dotless/dotted I); when a needle contains one of those letters,
 //!   rows holding one of those four characters are never skipped.
 //!
+//! Readers run it over whole buffers of lines first
+//! ([`CompiledPrefilter::first_match`], [`CompiledPrefilter::first_hidden_json`],
+//! [`CompiledPrefilter::first_candidate_csv`]): the lines before the first
+//! possible candidate are skipped unsplit; the candidate line then goes
+//! through [`CompiledPrefilter::may_match`] as before.
+//!
 //! This module holds no I/O.
 
 use crate::table::Prefilter;
@@ -80,6 +86,78 @@ impl CompiledPrefilter {
         }
         self.sets.iter().all(|ac| ac.is_match(raw))
     }
+}
+
+impl CompiledPrefilter {
+    /// For a block of whole JSON lines: the offset of the first byte from
+    /// which on a line may pass [`CompiledPrefilter::may_match`] or hide a
+    /// needle (an escape `\u`/`\/`, a case-variant letter); `None` when
+    /// every line of `raw` certainly fails. Conservative: the line holding
+    /// the returned offset still goes through the per-line checks.
+    #[cfg(test)]
+    pub(crate) fn first_candidate_json(&self, raw: &[u8]) -> Option<usize> {
+        let first = self.first_match(raw);
+        // The other searches only need to look before the first match.
+        let head = raw.get(..first.unwrap_or(raw.len())).unwrap_or(raw);
+        self.first_hidden_json(head).or(first)
+    }
+
+    /// Offset of the first match of the first (most selective) needle set.
+    pub(crate) fn first_match(&self, raw: &[u8]) -> Option<usize> {
+        self.sets
+            .first()
+            .and_then(|ac| ac.find(raw))
+            .map(|m| m.start())
+    }
+
+    /// Offset of the first escape (`\u`, `\/`) or case-variant letter
+    /// that could hide a needle in JSON text.
+    pub(crate) fn first_hidden_json(&self, raw: &[u8]) -> Option<usize> {
+        let mut first = memchr::memmem::find(raw, b"\\u");
+        let head = raw.get(..first.unwrap_or(raw.len())).unwrap_or(raw);
+        if let Some(c) = memchr::memmem::find(head, b"\\/") {
+            first = Some(c);
+        }
+        if self.guard_non_ascii {
+            let head = raw.get(..first.unwrap_or(raw.len())).unwrap_or(raw);
+            if let Some(c) = first_ascii_case_variant(head) {
+                first = Some(c);
+            }
+        }
+        first
+    }
+}
+
+impl CompiledPrefilter {
+    /// For a block of whole CSV lines: the offset of the first byte from
+    /// which on a line may pass [`CompiledPrefilter::may_match`] (a match
+    /// of the first needle set, a case-variant letter); `None` when no line
+    /// of `raw` can. CSV shows needle text verbatim (needles hold no `"`).
+    pub(crate) fn first_candidate_csv(&self, raw: &[u8]) -> Option<usize> {
+        let first = self
+            .sets
+            .first()
+            .and_then(|ac| ac.find(raw))
+            .map(|m| m.start());
+        if !self.guard_non_ascii {
+            return first;
+        }
+        let head = raw.get(..first.unwrap_or(raw.len())).unwrap_or(raw);
+        first_ascii_case_variant(head).or(first)
+    }
+}
+
+/// Offset of the first non-ASCII letter that case-maps to `k`, `s` or `i`
+/// (see [`has_ascii_case_variant`]).
+fn first_ascii_case_variant(raw: &[u8]) -> Option<usize> {
+    memchr::memchr3_iter(0xC4, 0xC5, 0xE2, raw).find(|&i| {
+        let next = |k: usize| raw.get(i + k).copied();
+        match raw.get(i) {
+            Some(0xC4) => matches!(next(1), Some(0xB0 | 0xB1)),
+            Some(0xC5) => next(1) == Some(0xBF),
+            _ => next(1) == Some(0x84) && next(2) == Some(0xAA),
+        }
+    })
 }
 
 /// True when `raw` holds a non-ASCII letter that some Unicode case mapping
@@ -161,6 +239,29 @@ mod tests {
         ];
         for (raw, want) in cases {
             assert_eq!(c.may_match(raw.as_bytes()), *want, "raw {raw}");
+        }
+    }
+
+    #[test]
+    fn first_candidate_in_a_block() {
+        let Some(c) =
+            CompiledPrefilter::new(&pf(&[&["assist.zoho.com"], &["zoho"]]), RawSyntax::Json)
+        else {
+            panic!("expected a prefilter")
+        };
+        let cases: &[(&str, Option<usize>)] = &[
+            ("{\"u\":\"a\"}\n{\"u\":\"b\"}\n", None),
+            ("{\"u\":\"a\"}\n{\"u\":\"ASSIST.zoho.com\"}\n", Some(16)),
+            // escapes that could hide a needle letter: candidates
+            ("{\"u\":\"a\"}\n{\"u\":\"\\u0061\"}\n", Some(16)),
+            ("{\"u\":\"http:\\/\\/x\"}\n", Some(11)),
+            // harmless escapes are not
+            ("{\"u\":\"c:\\\\x\\n\"}\n", None),
+            // a case-variant letter (the needles hold 's' and 'i')
+            ("{\"u\":\"a\"}\n{\"u\":\"\u{17f}\"}\n", Some(16)),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(c.first_candidate_json(raw.as_bytes()), *want, "raw {raw:?}");
         }
     }
 

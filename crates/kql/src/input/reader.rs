@@ -93,6 +93,51 @@ impl LineReader {
         self.offset + self.pos as u64
     }
 
+    /// Skips whole buffered lines that `find` rules out, without splitting
+    /// them: `find` gets the complete lines buffered from the current
+    /// position and returns the offset of the first byte that may belong
+    /// to a wanted line (`None`: no line there is wanted). Stops at the
+    /// start of the line holding that byte, at the first line starting at
+    /// or after `limit`, or when only an unterminated last line is left
+    /// (which [`LineReader::next_line`] then returns as usual).
+    pub(crate) fn skip_unwanted(
+        &mut self,
+        limit: u64,
+        find: &mut dyn FnMut(&[u8], u64) -> Option<usize>,
+    ) -> io::Result<()> {
+        loop {
+            if self.offset + self.pos as u64 >= limit {
+                return Ok(());
+            }
+            let pending = self.buf.get(self.pos..self.filled).unwrap_or_default();
+            let Some(last_nl) = memchr::memrchr(b'\n', pending) else {
+                if self.eof {
+                    return Ok(());
+                }
+                // Keep `search` past the bytes known to hold no `\n`.
+                self.search = self.filled;
+                self.fill()?;
+                continue;
+            };
+            let region = pending.get(..=last_nl).unwrap_or_default();
+            match find(region, self.offset + self.pos as u64) {
+                Some(at) => {
+                    let start = region
+                        .get(..at.min(region.len()))
+                        .and_then(|before| memchr::memrchr(b'\n', before))
+                        .map_or(0, |i| i + 1);
+                    self.pos += start;
+                    self.search = self.pos;
+                    return Ok(());
+                }
+                None => {
+                    self.pos += last_nl + 1;
+                    self.search = self.pos;
+                }
+            }
+        }
+    }
+
     /// The next line (without its `\n`) and its absolute start offset.
     pub(crate) fn next_line(&mut self) -> io::Result<Option<(u64, &[u8])>> {
         loop {

@@ -3,8 +3,10 @@
 //! Tokens carry their byte [`Span`]; identifier text is read back from the
 //! source through the span. Keywords are *contextual*: the lexer emits every
 //! word as [`TokenKind::Ident`] and the parser decides by position whether it
-//! is a keyword. [`KEYWORDS`] is the one list of words that have a meaning
-//! somewhere in the grammar; the printer quotes names found in it.
+//! is a keyword. [`OPERATORS`] (tabular operator names) and [`KEYWORDS`]
+//! (every other word with a meaning somewhere in the grammar) are the one
+//! keyword table; [`is_keyword`] asks both, and the printer quotes names
+//! found there.
 //! No parsing decisions live here.
 
 use crate::span::Span;
@@ -133,23 +135,9 @@ impl TokenKind {
     }
 }
 
-/// Every word with a meaning somewhere in the grammar (statements, tabular
-/// operators and their parameters, word operators, literal words). All are
-/// contextual: where Kusto allows it they still work as names, but the
-/// canonical printer writes a name from this list as `['name']`.
-pub const KEYWORDS: &[&str] = &[
-    // statements and sources
-    "let",
-    "set",
-    "view",
-    "print",
-    "range",
-    "datatable",
-    "union",
-    "from",
-    "to",
-    "step",
-    // tabular operators
+/// Every tabular operator name the parser knows (the "unknown operator"
+/// help lists them; they are keywords too, see [`is_keyword`]).
+pub const OPERATORS: &[&str] = &[
     "where",
     "filter",
     "extend",
@@ -166,6 +154,7 @@ pub const KEYWORDS: &[&str] = &[
     "sort",
     "order",
     "distinct",
+    "union",
     "join",
     "lookup",
     "mv-expand",
@@ -178,6 +167,25 @@ pub const KEYWORDS: &[&str] = &[
     "as",
     "invoke",
     "getschema",
+];
+
+/// Every other word with a meaning somewhere in the grammar (statements,
+/// operator parameters, word operators, literal words); with [`OPERATORS`]
+/// the keyword list. All are
+/// contextual: where Kusto allows it they still work as names, but the
+/// canonical printer writes a name from this list as `['name']`.
+pub const KEYWORDS: &[&str] = &[
+    // statements and sources
+    "let",
+    "set",
+    "view",
+    "print",
+    "range",
+    "datatable",
+    "union",
+    "from",
+    "to",
+    "step",
     // operator clauses and parameters
     "by",
     "on",
@@ -239,7 +247,7 @@ pub const KEYWORDS: &[&str] = &[
 ];
 
 pub fn is_keyword(word: &str) -> bool {
-    KEYWORDS.contains(&word)
+    KEYWORDS.contains(&word) || OPERATORS.contains(&word)
 }
 
 /// Timespan literal units (`5d`, `10microsecond`...) in ticks.

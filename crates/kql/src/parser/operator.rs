@@ -13,38 +13,7 @@ use crate::ast::{
 use crate::token::TokenKind;
 use crate::value::Type;
 
-/// Every operator name the parser knows (for the "unknown operator" help).
-pub(crate) const OPERATORS: &[&str] = &[
-    "where",
-    "filter",
-    "extend",
-    "project",
-    "project-away",
-    "project-keep",
-    "project-rename",
-    "project-reorder",
-    "summarize",
-    "count",
-    "take",
-    "limit",
-    "top",
-    "sort",
-    "order",
-    "distinct",
-    "union",
-    "join",
-    "lookup",
-    "mv-expand",
-    "mvexpand",
-    "parse",
-    "parse-where",
-    "render",
-    "serialize",
-    "evaluate",
-    "as",
-    "invoke",
-    "getschema",
-];
+pub(crate) use crate::token::OPERATORS;
 
 impl<'a> Parser<'a> {
     /// The operator name at the cursor: a word, or words joined by adjacent

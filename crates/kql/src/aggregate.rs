@@ -123,6 +123,13 @@ fn const_f64(a: &[ArgInfo], i: usize) -> Option<f64> {
     }
 }
 
+/// Heap bytes of a row an accumulator keeps (`arg_max`, `take_any`).
+fn kept_row_size(row: &Option<Vec<Value>>) -> usize {
+    row.as_ref()
+        .map(|r| r.iter().map(value_size).sum())
+        .unwrap_or(0)
+}
+
 fn value_size(v: &Value) -> usize {
     std::mem::size_of::<Value>()
         + match v {
@@ -554,12 +561,7 @@ impl Accumulator for ArgExtreme {
         }
     }
     fn memory(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + self
-                .row
-                .as_ref()
-                .map(|r| r.iter().map(value_size).sum())
-                .unwrap_or(0)
+        std::mem::size_of::<Self>() + kept_row_size(&self.row)
     }
 }
 
@@ -614,12 +616,7 @@ impl Accumulator for TakeAny {
         r
     }
     fn memory(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + self
-                .row
-                .as_ref()
-                .map(|r| r.iter().map(value_size).sum())
-                .unwrap_or(0)
+        std::mem::size_of::<Self>() + kept_row_size(&self.row)
     }
 }
 

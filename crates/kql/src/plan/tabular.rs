@@ -136,6 +136,22 @@ fn cols_of(schema: &Schema) -> Vec<PExpr> {
     (0..schema.len()).map(PExpr::Col).collect()
 }
 
+/// `extend`/`project` output: a projection of `exprs` over `input`, marked
+/// `window` when an expression uses a window function (`row_number`,
+/// `prev`...), so execution runs it in input order instead of streaming it
+/// over parallel partitions.
+fn projection(input: Node, exprs: Vec<PExpr>, out: Schema) -> (Node, Schema) {
+    let window = exprs.iter().any(PExpr::uses_window);
+    (
+        Node::Project {
+            input: Box::new(input),
+            exprs,
+            window,
+        },
+        out,
+    )
+}
+
 impl Planner<'_> {
     /// Plans the statements of a query; returns its (last) tabular result.
     pub(crate) fn plan_statements(
@@ -883,15 +899,7 @@ impl Planner<'_> {
         if failed {
             return Err(super::Failed);
         }
-        let window = exprs.iter().any(PExpr::uses_window);
-        Ok((
-            Node::Project {
-                input: Box::new(input),
-                exprs,
-                window,
-            },
-            out,
-        ))
+        Ok(projection(input, exprs, out))
     }
 
     fn plan_project(
@@ -953,15 +961,7 @@ impl Planner<'_> {
         if failed {
             return Err(super::Failed);
         }
-        let window = exprs.iter().any(PExpr::uses_window);
-        Ok((
-            Node::Project {
-                input: Box::new(input),
-                exprs,
-                window,
-            },
-            out,
-        ))
+        Ok(projection(input, exprs, out))
     }
 
     fn plan_summarize(

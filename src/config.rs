@@ -76,6 +76,13 @@ pub mod defaults {
     pub const QUERY_WAIT_SECS: u64 = 180;
     pub const LOGANALYTICS_MAX_ROWS: usize = 500_000;
     pub const DEFENDER_MAX_ROWS: usize = 100_000;
+    /// Token audience of the Logs Ingestion API (Azure Monitor).
+    pub const MONITOR_AUDIENCE: &str = "https://monitor.azure.com";
+    /// Stream of the findings table in the data collection rule.
+    pub const LOGS_INGESTION_STREAM: &str = "Custom-RmmHuntFindings_CL";
+    /// Deadline of a hunt started over HTTP (`POST /api/hunts`), seconds:
+    /// below the 230 s cut of the Functions front end, with room to answer.
+    pub const HTTP_HUNT_DEADLINE_SECS: u64 = 200;
 }
 
 /// Every setting, as found (names in DESIGN.md "Settings").
@@ -115,6 +122,19 @@ pub const VARIABLES: &[&str] = &[
     "AZURE_TENANT_ID",
     "AZURE_CLIENT_SECRET",
     "FUNCTIONS_CUSTOMHANDLER_PORT",
+    "RMMHUNT_SCHEDULE",
+    "RMMHUNT_DISABLED_RULES",
+    "RMMHUNT_HTTP_DEADLINE_SECS",
+    "RMMHUNT_API_AUTH",
+    "RMMHUNT_API_KEY",
+    "RMMHUNT_API_TENANT_ID",
+    "RMMHUNT_API_AUDIENCE",
+    "RMMHUNT_API_JWKS_URL",
+    "RMMHUNT_API_REQUIRED_ROLE",
+    "RMMHUNT_LOGS_INGESTION_ENDPOINT",
+    "RMMHUNT_LOGS_INGESTION_DCR_ID",
+    "RMMHUNT_LOGS_INGESTION_STREAM",
+    "RMMHUNT_MONITOR_AUDIENCE",
 ];
 
 /// Which source runs the KQL.
@@ -178,6 +198,56 @@ pub struct Endpoints {
     pub log_analytics_audience: String,
     pub graph_audience: String,
     pub arm_audience: String,
+    /// `RMMHUNT_MONITOR_AUDIENCE` (Logs Ingestion API).
+    pub monitor_audience: String,
+}
+
+/// How `rmmhunt serve` checks its callers (`RMMHUNT_API_AUTH`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiAuth {
+    /// `host`: behind the Functions host, which checks function keys
+    /// (`authLevel: function`) before it forwards a request; the default
+    /// when `FUNCTIONS_CUSTOMHANDLER_PORT` is set.
+    Host,
+    /// `none`: no check at all, chosen on purpose (a test rig).
+    None,
+    /// `key`: every `/api/*` request carries `x-api-key: <RMMHUNT_API_KEY>`.
+    Key(Secret),
+    /// `entra`: every `/api/*` request carries an Entra ID access token
+    /// (`Authorization: Bearer`) for `audience`, issued by `tenant_id`,
+    /// signed by a key of `jwks_url`.
+    Entra(EntraAuth),
+}
+
+/// Settings of `RMMHUNT_API_AUTH=entra`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntraAuth {
+    /// `RMMHUNT_API_TENANT_ID` (GUID).
+    pub tenant_id: String,
+    /// `RMMHUNT_API_AUDIENCE`: the API's application ID URI or client id.
+    pub audience: String,
+    /// `RMMHUNT_API_JWKS_URL`; default
+    /// `{RMMHUNT_AUTHORITY_ENDPOINT}/{tenant}/discovery/v2.0/keys`.
+    pub jwks_url: String,
+    /// `RMMHUNT_AUTHORITY_ENDPOINT` (issuers are
+    /// `{authority}/{tenant}/v2.0` and `https://sts.windows.net/{tenant}/`).
+    pub authority: String,
+    /// `RMMHUNT_API_REQUIRED_ROLE`: an app role the token's `roles` claim
+    /// must hold (none when unset).
+    pub required_role: Option<String>,
+}
+
+/// Where the Logs Ingestion sink writes findings (all three of
+/// `RMMHUNT_LOGS_INGESTION_ENDPOINT`, `_DCR_ID`, `_STREAM` (default
+/// `Custom-RmmHuntFindings_CL`)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogsIngestionTarget {
+    /// The data collection endpoint's (or `kind: Direct` DCR's)
+    /// logs-ingestion URL, without a path.
+    pub endpoint: String,
+    /// The DCR's immutable id (`dcr-<32 hex>`), not its ARM name.
+    pub dcr_immutable_id: String,
+    pub stream: String,
 }
 
 /// Checked settings.
@@ -198,7 +268,22 @@ pub struct Validated {
     pub query_wait_secs: u64,
     pub log_analytics_max_rows: usize,
     pub defender_max_rows: usize,
+    /// `FUNCTIONS_CUSTOMHANDLER_PORT`: set = running under the Functions host.
     pub port: Option<u16>,
+    /// `RMMHUNT_SCHEDULE`: the timer's NCRONTAB (six fields); read by the
+    /// host through `%RMMHUNT_SCHEDULE%` in function/HuntTimer, checked and
+    /// shown by `/api/health` here.
+    pub schedule: Option<String>,
+    /// `RMMHUNT_DISABLED_RULES`: rule ids (comma-separated) the timer and
+    /// `/api/hunts` (without a `rule`) skip.
+    pub disabled_rules: Vec<String>,
+    /// `RMMHUNT_HTTP_DEADLINE_SECS`: a hunt started over HTTP is cut here.
+    pub http_hunt_deadline: Duration,
+    /// `RMMHUNT_API_AUTH` (`host`, `none`, `key`, `entra`); `None` when unset
+    /// and not under the Functions host: `serve` then refuses to start.
+    pub api_auth: Option<ApiAuth>,
+    /// The Logs Ingestion sink, when configured.
+    pub logs_ingestion: Option<LogsIngestionTarget>,
 }
 
 /// One problem with one setting.
@@ -231,7 +316,10 @@ impl fmt::Debug for Raw {
 }
 
 fn is_secret(name: &str) -> bool {
-    matches!(name, "AZURE_CLIENT_SECRET" | "IDENTITY_HEADER")
+    matches!(
+        name,
+        "AZURE_CLIENT_SECRET" | "IDENTITY_HEADER" | "RMMHUNT_API_KEY"
+    )
 }
 
 /// Reads the known settings from the process environment.
@@ -353,6 +441,7 @@ impl Raw {
             ),
             graph_audience: url("RMMHUNT_GRAPH_AUDIENCE", defaults::GRAPH_AUDIENCE),
             arm_audience: url("RMMHUNT_ARM_AUDIENCE", defaults::ARM_AUDIENCE),
+            monitor_audience: url("RMMHUNT_MONITOR_AUDIENCE", defaults::MONITOR_AUDIENCE),
         };
         let authority = url("RMMHUNT_AUTHORITY_ENDPOINT", defaults::AUTHORITY_ENDPOINT);
         let imds = url(
@@ -485,6 +574,152 @@ impl Raw {
             .get("FUNCTIONS_CUSTOMHANDLER_PORT")
             .map(|_| num("FUNCTIONS_CUSTOMHANDLER_PORT", 0, 1, 65535) as u16)
             .filter(|p| *p != 0);
+        let http_hunt_deadline = Duration::from_secs(num(
+            "RMMHUNT_HTTP_DEADLINE_SECS",
+            defaults::HTTP_HUNT_DEADLINE_SECS,
+            1,
+            3600,
+        ));
+
+        let schedule = self.get("RMMHUNT_SCHEDULE").map(String::from);
+        if let Some(s) = &schedule {
+            let fields = s.split_whitespace().count();
+            if fields != 6 {
+                err(
+                    &mut errs,
+                    "RMMHUNT_SCHEDULE",
+                    format!("`{s}` has {fields} fields; an NCRONTAB expression has six: second minute hour day month day-of-week (e.g. `0 0 * * * *`)"),
+                );
+            }
+        }
+        let disabled_rules = self
+            .get("RMMHUNT_DISABLED_RULES")
+            .map(|s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        let api_auth = match self.get("RMMHUNT_API_AUTH") {
+            None if port.is_some() => Some(ApiAuth::Host),
+            None => None,
+            Some("host") => Some(ApiAuth::Host),
+            Some("none") => Some(ApiAuth::None),
+            Some("key") => match self.get("RMMHUNT_API_KEY") {
+                Some(k) if k.len() >= 16 => Some(ApiAuth::Key(Secret::new(k))),
+                Some(_) => {
+                    err(
+                        &mut errs,
+                        "RMMHUNT_API_KEY",
+                        "too short: use at least 16 characters (e.g. `openssl rand -hex 32`)"
+                            .into(),
+                    );
+                    None
+                }
+                None => {
+                    err(
+                        &mut errs,
+                        "RMMHUNT_API_KEY",
+                        "required with RMMHUNT_API_AUTH=key".into(),
+                    );
+                    None
+                }
+            },
+            Some("entra") => {
+                let tenant = self.get("RMMHUNT_API_TENANT_ID").or(tenant);
+                let audience = self.get("RMMHUNT_API_AUDIENCE");
+                match (tenant, audience) {
+                    (Some(t), Some(a)) => {
+                        if uuid::Uuid::parse_str(t).is_err() {
+                            err(
+                                &mut errs,
+                                "RMMHUNT_API_TENANT_ID",
+                                format!("`{t}` is not a GUID (the directory (tenant) ID)"),
+                            );
+                        }
+                        let jwks_url = match self.get("RMMHUNT_API_JWKS_URL") {
+                            Some(u) => {
+                                if reqwest::Url::parse(u).is_err() {
+                                    err(
+                                        &mut errs,
+                                        "RMMHUNT_API_JWKS_URL",
+                                        format!("`{u}` is not a URL"),
+                                    );
+                                }
+                                u.to_string()
+                            }
+                            None => format!("{authority}/{t}/discovery/v2.0/keys"),
+                        };
+                        Some(ApiAuth::Entra(EntraAuth {
+                            tenant_id: t.into(),
+                            audience: a.into(),
+                            jwks_url,
+                            authority: authority.clone(),
+                            required_role: self.get("RMMHUNT_API_REQUIRED_ROLE").map(String::from),
+                        }))
+                    }
+                    _ => {
+                        err(
+                            &mut errs,
+                            "RMMHUNT_API_AUDIENCE",
+                            "RMMHUNT_API_AUTH=entra needs RMMHUNT_API_AUDIENCE and RMMHUNT_API_TENANT_ID (or AZURE_TENANT_ID)".into(),
+                        );
+                        None
+                    }
+                }
+            }
+            Some(other) => {
+                err(
+                    &mut errs,
+                    "RMMHUNT_API_AUTH",
+                    format!("`{other}` is not one of host, none, key, entra"),
+                );
+                None
+            }
+        };
+
+        let li_endpoint = self.get("RMMHUNT_LOGS_INGESTION_ENDPOINT");
+        let li_dcr = self.get("RMMHUNT_LOGS_INGESTION_DCR_ID");
+        let logs_ingestion = match (li_endpoint, li_dcr) {
+            (Some(e), Some(d)) => {
+                match reqwest::Url::parse(e) {
+                    Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {}
+                    _ => err(
+                        &mut errs,
+                        "RMMHUNT_LOGS_INGESTION_ENDPOINT",
+                        format!("`{e}` is not an http(s) URL"),
+                    ),
+                }
+                let hex = d.strip_prefix("dcr-").unwrap_or("");
+                if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    err(
+                        &mut errs,
+                        "RMMHUNT_LOGS_INGESTION_DCR_ID",
+                        format!("`{d}` is not a DCR immutable id (`dcr-` and 32 hex digits; not the DCR's name)"),
+                    );
+                }
+                Some(LogsIngestionTarget {
+                    endpoint: e.trim_end_matches('/').to_string(),
+                    dcr_immutable_id: d.to_string(),
+                    stream: self
+                        .get("RMMHUNT_LOGS_INGESTION_STREAM")
+                        .unwrap_or(defaults::LOGS_INGESTION_STREAM)
+                        .to_string(),
+                })
+            }
+            (None, None) => None,
+            _ => {
+                err(
+                    &mut errs,
+                    "RMMHUNT_LOGS_INGESTION_ENDPOINT",
+                    "set RMMHUNT_LOGS_INGESTION_ENDPOINT and RMMHUNT_LOGS_INGESTION_DCR_ID together".into(),
+                );
+                None
+            }
+        };
 
         if !errs.is_empty() {
             return Err(ConfigErrors(errs));
@@ -505,6 +740,11 @@ impl Raw {
             log_analytics_max_rows: la_rows,
             defender_max_rows: def_rows,
             port,
+            schedule,
+            disabled_rules,
+            http_hunt_deadline,
+            api_auth,
+            logs_ingestion,
         })
     }
 }
@@ -603,6 +843,104 @@ mod tests {
                 })
             ),
             "{v:?}"
+        );
+    }
+
+    #[test]
+    fn api_auth_defaults_to_the_host_only_under_the_host() {
+        let v = from_env_map(&env(&[]))
+            .validate()
+            .map_err(|e| e.to_string());
+        assert!(matches!(&v, Ok(v) if v.api_auth.is_none()), "{v:?}");
+        let v = from_env_map(&env(&[("FUNCTIONS_CUSTOMHANDLER_PORT", "7071")]))
+            .validate()
+            .map_err(|e| e.to_string());
+        assert!(
+            matches!(&v, Ok(v) if v.api_auth == Some(ApiAuth::Host)),
+            "{v:?}"
+        );
+        let key = env(&[
+            ("RMMHUNT_API_AUTH", "key"),
+            ("RMMHUNT_API_KEY", "0123456789abcdef-secret"),
+        ]);
+        let v = from_env_map(&key).validate().map_err(|e| e.to_string());
+        assert!(
+            matches!(&v, Ok(v) if matches!(v.api_auth, Some(ApiAuth::Key(_)))),
+            "{v:?}"
+        );
+        let dbg = format!("{v:?} {:?}", from_env_map(&key));
+        assert!(!dbg.contains("0123456789abcdef-secret"), "{dbg}");
+        let short = env(&[("RMMHUNT_API_AUTH", "key"), ("RMMHUNT_API_KEY", "short")]);
+        let e = from_env_map(&short)
+            .validate()
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        assert_eq!(e.first().map(|e| e.variable), Some("RMMHUNT_API_KEY"));
+    }
+
+    #[test]
+    fn entra_auth_and_logs_ingestion_and_schedule() {
+        let e = env(&[
+            ("RMMHUNT_API_AUTH", "entra"),
+            (
+                "RMMHUNT_API_TENANT_ID",
+                "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            ),
+            ("RMMHUNT_API_AUDIENCE", "api://rmmhunt"),
+            (
+                "RMMHUNT_LOGS_INGESTION_ENDPOINT",
+                "https://dce.westeurope-1.ingest.monitor.azure.com/",
+            ),
+            (
+                "RMMHUNT_LOGS_INGESTION_DCR_ID",
+                "dcr-0123456789abcdef0123456789abcdef",
+            ),
+            ("RMMHUNT_SCHEDULE", "0 */30 * * * *"),
+            ("RMMHUNT_DISABLED_RULES", " a , b ,"),
+        ]);
+        let v = from_env_map(&e).validate().map_err(|e| e.to_string());
+        let Ok(v) = v else { panic!("{v:?}") };
+        let Some(ApiAuth::Entra(a)) = &v.api_auth else {
+            panic!("{v:?}")
+        };
+        assert_eq!(
+            a.jwks_url,
+            "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/discovery/v2.0/keys"
+        );
+        let li = v
+            .logs_ingestion
+            .as_ref()
+            .map(|l| (l.endpoint.as_str(), l.stream.as_str()));
+        assert_eq!(
+            li,
+            Some((
+                "https://dce.westeurope-1.ingest.monitor.azure.com",
+                "Custom-RmmHuntFindings_CL"
+            ))
+        );
+        assert_eq!(v.disabled_rules, vec!["a", "b"]);
+        assert_eq!(v.endpoints.monitor_audience, "https://monitor.azure.com");
+
+        let bad = env(&[
+            ("RMMHUNT_SCHEDULE", "*/5 * * * *"),
+            ("RMMHUNT_LOGS_INGESTION_ENDPOINT", "https://dce.example"),
+            ("RMMHUNT_LOGS_INGESTION_DCR_ID", "my-dcr"),
+            ("RMMHUNT_API_AUTH", "open"),
+        ]);
+        let errs = from_env_map(&bad)
+            .validate()
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default();
+        let vars: Vec<_> = errs.iter().map(|e| e.variable).collect();
+        assert_eq!(
+            vars,
+            [
+                "RMMHUNT_SCHEDULE",
+                "RMMHUNT_API_AUTH",
+                "RMMHUNT_LOGS_INGESTION_DCR_ID"
+            ]
         );
     }
 

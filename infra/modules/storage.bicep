@@ -31,7 +31,6 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
   //checkov:skip=CKV_AZURE_59:Same reason as CKV_AZURE_35: without VNet integration and private endpoints the host needs the public endpoint; every request must carry an Entra token (shared keys disabled).
   //checkov:skip=CKV_AZURE_206:Host storage holds only transient state (timer schedule status, locks, the redeployable package); locally redundant storage is enough and geo-replication would add cost without protecting anything that cannot be rebuilt.
   //checkov:skip=CKV_AZURE_43:The name is an expression (take(prefix without hyphens + uniqueString(), 24)) checkov cannot evaluate; main.bicep lower-cases the prefix and the storageAccountName parameter is bounded to 3-24 characters.
-  //checkov:skip=CKV_AZURE_33:No queues are used (no queue triggers), so there is nothing for Storage Analytics queue logging to record.
   name: storageAccountName
   location: location
   tags: tags

@@ -167,8 +167,9 @@ module app 'modules/functionapp.bicep' = {
     logsIngestionStream: enableFindingsTable ? findings!.outputs.streamName : ''
     tags: tags
   }
-  // The host starts as soon as the site exists: let it find its storage and
-  // telemetry roles in place.
+  // Storage and telemetry roles are in place before the site (their
+  // outputs feed it); the workspace roles too, so the first timer run can
+  // query and write incidents.
   dependsOn: [
     sentinelAccess
   ]

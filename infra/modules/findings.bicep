@@ -184,7 +184,7 @@ resource publisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 // incident for 5 days instead of opening a new incident per run.
 resource rule 'Microsoft.SecurityInsights/alertRules@2025-09-01' = {
   scope: workspace
-  name: guid(workspace.id, 'rmmhunt-findings-rule')
+  name: guid(workspace.id, namePrefix, 'rmmhunt-findings-rule')
   kind: 'Scheduled'
   properties: {
     displayName: 'rmmhunt: remote management tool finding'

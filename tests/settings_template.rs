@@ -548,3 +548,73 @@ fn comment_stripping_keeps_strings_and_interpolations() {
         ]
     );
 }
+
+#[test]
+fn findings_table_has_the_contract_columns_and_the_default_stream() {
+    // BRIEF "Findings table for the Logs Ingestion sink": one record per
+    // finding row; the table and the DCR stream declare the same columns.
+    let expected = [
+        ("TimeGenerated", "datetime"),
+        ("RunId", "string"),
+        ("RuleId", "string"),
+        ("RuleName", "string"),
+        ("Tactics", "string"),
+        ("Techniques", "string"),
+        ("DeviceId", "string"),
+        ("DeviceName", "string"),
+        ("RemoteUrl", "string"),
+        ("RemoteIP", "string"),
+        ("AccountName", "string"),
+        ("FirstSeen", "datetime"),
+        ("LastSeen", "datetime"),
+        ("EventCount", "long"),
+        ("Finding", "dynamic"),
+    ];
+    let text = strip_comments(&read("infra/modules/findings.bicep"));
+    let at = text.find("\nvar columns =").expect("var columns");
+    let expr = expression_after(&text, at + "\nvar columns =".len());
+    let mut found = Vec::new();
+    let mut rest = expr;
+    while let Some(p) = rest.find("name: '") {
+        rest = &rest[p + 7..];
+        let name = &rest[..rest.find('\'').expect("closing quote")];
+        let t = rest.find("type: '").expect("type after name");
+        let ty = &rest[t + 7..];
+        let ty = &ty[..ty.find('\'').expect("closing quote")];
+        found.push((name.to_string(), ty.to_string()));
+    }
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .collect();
+    assert_eq!(found, expected);
+    // The table, the stream and the analytics rule use those columns.
+    assert!(
+        text.contains("columns: columns"),
+        "table and stream share `columns`"
+    );
+    assert_eq!(text.matches("columns: columns").count(), 2);
+    let stream = format!(
+        "var streamName = '{}'",
+        config::defaults::LOGS_INGESTION_STREAM
+    );
+    assert!(text.contains(&stream), "stream name is the code's default");
+    assert!(text.contains(&format!(
+        "'{}': {{",
+        config::defaults::LOGS_INGESTION_STREAM
+    )));
+    for (entity, identifier, column) in [
+        ("Host", "HostName", "DeviceName"),
+        ("URL", "Url", "RemoteUrl"),
+        ("Account", "Name", "AccountName"),
+        ("IP", "Address", "RemoteIP"),
+    ] {
+        let mapping = format!(
+            "entityType: '{entity}'\n        fieldMappings: [\n          {{\n            identifier: '{identifier}'\n            columnName: '{column}'"
+        );
+        assert!(
+            text.contains(&mapping),
+            "entity mapping {entity}.{identifier} <- {column}"
+        );
+    }
+}

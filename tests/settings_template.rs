@@ -589,11 +589,11 @@ fn findings_table_has_the_contract_columns_and_the_default_stream() {
         .collect();
     assert_eq!(found, expected);
     // The table, the stream and the analytics rule use those columns.
-    assert!(
-        text.contains("columns: columns"),
+    assert_eq!(
+        text.matches("columns: columns").count(),
+        2,
         "table and stream share `columns`"
     );
-    assert_eq!(text.matches("columns: columns").count(), 2);
     let stream = format!(
         "var streamName = '{}'",
         config::defaults::LOGS_INGESTION_STREAM

@@ -616,3 +616,19 @@ fn from_config_is_none_without_the_settings() {
     );
     assert_eq!(v.endpoints.monitor_audience, MONITOR_AUDIENCE);
 }
+
+#[test]
+fn writes_from_inside_an_async_runtime() {
+    // The serve path may call the (sync) sink from async code: the sink's
+    // own runtime runs on a scoped thread, so this must not panic.
+    let fake = start();
+    let sink = sink_for(&fake, &[]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let got = rt.block_on(async { sink.write(&seed_rule(), &wide_table(3, 10)) });
+    assert_eq!(got.map(|s| s.ingested).map_err(|e| e.to_string()), Ok(3));
+    assert_eq!(fake.ingested().len(), 3);
+}

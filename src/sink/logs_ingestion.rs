@@ -17,8 +17,8 @@
 //! rule's output lacks them; `FirstSeen` / `LastSeen` are the row's
 //! `FirstSeen` / `LastSeen`, else its `Timestamp`, else `TimeGenerated`
 //! (a row-level rule's event time), `null` when none is a datetime;
-//! `EventCount` is the `Count` (else `count_`) column when it is an
-//! integer, else 1; `Finding` is the whole row as a JSON object, cells
+//! `EventCount` is the `Count` (else `count_`) column when it holds a
+//! whole number, else 1; `Finding` is the whole row as a JSON object, cells
 //! encoded as the Log Analytics JSON output encodes them
 //! ([`kql::output::value_to_json`]).
 //!
@@ -179,6 +179,10 @@ fn count(row: &[Value], cols: &[usize]) -> i64 {
         .find_map(|v| match v {
             Value::Long(n) => Some(*n),
             Value::Int(n) => Some(i64::from(*n)),
+            // `sum()` of reals: a whole number is a count.
+            Value::Real(r) if r.is_finite() && r.fract() == 0.0 && r.abs() < 9.0e15 => {
+                Some(*r as i64)
+            }
             _ => None,
         })
         .unwrap_or(1)
@@ -419,7 +423,7 @@ impl LogsIngestionSink {
             http,
             tokens,
             runtime,
-            run_id: new_run_id(),
+            run_id: new_uuid_v4(),
             clock: Arc::new(wall_clock),
             max_body: MAX_BODY_BYTES,
         })
@@ -473,12 +477,7 @@ impl LogsIngestionSink {
 
     /// Sends the batches in order; see the module docs for what happens
     /// after a failure.
-    async fn send_all(
-        &self,
-        rule: &Rule,
-        recs: Vec<J>,
-        now: i64,
-    ) -> Result<SinkSummary, SinkError> {
+    async fn send_all(&self, rule: &Rule, recs: Vec<J>) -> Result<SinkSummary, SinkError> {
         let sizes: Vec<usize> = recs.iter().map(json_len).collect();
         let batches = plan_batches(&sizes, self.max_body);
         let total_batches = batches.len();
@@ -495,8 +494,8 @@ impl LogsIngestionSink {
                 continue;
             }
             let body = J::Array(recs.get(range).map(<[J]>::to_vec).unwrap_or_default());
-            let client_request_id =
-                Uuid::new_v5(&self.run_id, format!("{}/{now}/{n}", rule.id).as_bytes()).to_string();
+            // One id per batch, kept by the client's retries of it.
+            let client_request_id = new_uuid_v4().to_string();
             match self.post(&body, &client_request_id).await {
                 Ok(()) => {
                     summary.ingested += rows;
@@ -541,8 +540,8 @@ fn batch_specific(e: &HttpError) -> bool {
     )
 }
 
-/// A random (v4) run id.
-fn new_run_id() -> Uuid {
+/// A random (v4) UUID (run ids, client request ids).
+fn new_uuid_v4() -> Uuid {
     uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid()
 }
 
@@ -582,7 +581,7 @@ impl Sink for LogsIngestionSink {
             .map(|r| serde_json::to_value(r).unwrap_or(J::Null))
             .collect();
         let rows = recs.len();
-        let fut = self.send_all(rule, recs, now);
+        let fut = self.send_all(rule, recs);
         std::thread::scope(|s| {
             s.spawn(|| self.runtime.block_on(fut))
                 .join()
@@ -708,6 +707,15 @@ mod tests {
             ("", "bob", &None, &None, 1)
         );
         assert_eq!(r.finding["DeviceId"], json!(""), "string nulls are empty");
+        let reals = Table {
+            schema: Schema::new(vec![Column::new("Count", Type::Real)]),
+            rows: vec![vec![Value::Real(4.0)], vec![Value::Real(2.5)]],
+        };
+        let counts: Vec<i64> = records(&rule(), &reals, "r", now)
+            .iter()
+            .map(|r| r.event_count)
+            .collect();
+        assert_eq!(counts, vec![4, 1]);
         assert_eq!(r.finding["Report"], J::Null);
     }
 
@@ -836,9 +844,15 @@ mod tests {
     }
 
     #[test]
+    fn the_sink_can_be_shared_across_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<LogsIngestionSink>();
+    }
+
+    #[test]
     fn run_ids_are_v4() {
-        let a = new_run_id();
+        let a = new_uuid_v4();
         assert_eq!(a.get_version_num(), 4);
-        assert_ne!(a, new_run_id());
+        assert_ne!(a, new_uuid_v4());
     }
 }

@@ -5,7 +5,10 @@
 //! Lives here: the trait, its typed errors and the summary of what was
 //! written. Does not live here: HTTP or JSON shapes of Azure (those are in
 //! `azure::arm`), printing (the CLI prints the summary).
+//! [`logs_ingestion`]: one record per finding row in the custom table
+//! `RmmHuntFindings_CL` through the Logs Ingestion API.
 
+pub mod logs_ingestion;
 pub mod sentinel;
 
 use crate::rule::Rule;
@@ -19,6 +22,8 @@ pub struct SinkSummary {
     pub comments: usize,
     /// Groups whose incident already holds all their activity.
     pub unchanged: usize,
+    /// Finding rows the Logs Ingestion API accepted.
+    pub ingested: usize,
     /// One line per write, for people (`create incident <id>: <title>`).
     pub actions: Vec<String>,
 }
@@ -29,6 +34,7 @@ impl SinkSummary {
         self.updated += other.updated;
         self.comments += other.comments;
         self.unchanged += other.unchanged;
+        self.ingested += other.ingested;
         self.actions.extend(other.actions);
     }
 }
@@ -60,6 +66,22 @@ pub enum SinkError {
         rule_id: String,
         device: String,
         depth: usize,
+    },
+    /// The Logs Ingestion API refused (or could not be reached for) some
+    /// batches of one rule's records. Each batch was either accepted
+    /// (counted in `accepted` and `summary`) or not written at all
+    /// (counted in `failed`); `source` is the first failure.
+    #[error("rule {rule_id}: Logs Ingestion into {stream} accepted {accepted} record(s); {failed} record(s) in {failed_batches} of {total_batches} batch(es) not written: {source}")]
+    Ingestion {
+        rule_id: String,
+        stream: String,
+        accepted: usize,
+        failed: usize,
+        failed_batches: usize,
+        total_batches: usize,
+        #[source]
+        source: Box<crate::azure::http::HttpError>,
+        summary: Box<SinkSummary>,
     },
     /// Several of the above for one rule (what was written is in `summary`).
     #[error("{} incident write(s) failed: {}", .errors.len(), .errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]

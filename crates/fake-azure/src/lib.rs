@@ -1,7 +1,8 @@
 //! A fake Azure for tests, served on `127.0.0.1`: the managed identity token
 //! endpoint (App Service protocol and IMDS form), the Log Analytics query
-//! API, Microsoft Graph `security/runHuntingQuery` and the Sentinel
-//! incidents API over ARM — speaking their real wire formats
+//! API, Microsoft Graph `security/runHuntingQuery`, the Sentinel
+//! incidents API over ARM and the Azure Monitor Logs Ingestion API —
+//! speaking their real wire formats
 //! (`/work/shared/reference/azure/README.md`, copied specs in `specs/`).
 //!
 //! The query endpoints evaluate the KQL they receive with our engine
@@ -20,6 +21,7 @@ pub mod fixtures;
 mod graph;
 mod identity;
 mod incidents;
+pub mod ingestion;
 mod log_analytics;
 mod server;
 pub mod spec;
@@ -31,12 +33,23 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-pub use state::{LoggedRequest, StoredIncident};
+pub use ingestion::{ColumnType, FINDINGS_COLUMNS};
+pub use state::{IngestedRecord, LoggedRequest, StoredIncident};
 
 /// Token audiences (resource URIs) each API accepts.
 pub const LOG_ANALYTICS_AUDIENCE: &str = "https://api.loganalytics.io";
 pub const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
 pub const ARM_AUDIENCE: &str = "https://management.azure.com";
+pub const MONITOR_AUDIENCE: &str = "https://monitor.azure.com";
+
+/// The DCR immutable id whose findings stream the fake declares at start.
+pub const DEFAULT_DCR_ID: &str = "dcr-0123456789abcdef0123456789abcdef";
+/// The stream of the findings table `RmmHuntFindings_CL`.
+pub const FINDINGS_STREAM: &str = "Custom-RmmHuntFindings_CL";
+/// Logs Ingestion: largest accepted body ("1 MB" read as 1,000,000 bytes,
+/// the stricter reading) and largest field (64 KiB of JSON text).
+pub const INGESTION_MAX_BODY_BYTES: usize = 1_000_000;
+pub const INGESTION_MAX_FIELD_BYTES: usize = 65_536;
 
 /// The workspace GUID the fake's Log Analytics API serves by default.
 pub const DEFAULT_WORKSPACE_ID: &str = "11111111-2222-3333-4444-555555555555";
@@ -66,6 +79,8 @@ pub enum Api {
     Graph,
     /// Everything under `/subscriptions/...` (incidents, comments).
     Arm,
+    /// `POST /dataCollectionRules/{id}/streams/{stream}` (Logs Ingestion).
+    LogsIngestion,
     /// Any other path (answered 404).
     Other,
 }
@@ -425,6 +440,64 @@ impl FakeAzure {
 
     pub fn clear_requests(&self) {
         self.st().log.clear();
+    }
+
+    /// The settings that point the Logs Ingestion sink at this fake
+    /// (`RMMHUNT_LOGS_INGESTION_ENDPOINT`, `_DCR_ID`, `_STREAM`,
+    /// `RMMHUNT_MONITOR_AUDIENCE`). Not part of [`FakeAzure::env`], so
+    /// tests opt in to the sink.
+    pub fn logs_ingestion_env(&self) -> Vec<(String, String)> {
+        [
+            ("RMMHUNT_LOGS_INGESTION_ENDPOINT", self.base_url()),
+            ("RMMHUNT_LOGS_INGESTION_DCR_ID", DEFAULT_DCR_ID.to_string()),
+            ("RMMHUNT_LOGS_INGESTION_STREAM", FINDINGS_STREAM.to_string()),
+            ("RMMHUNT_MONITOR_AUDIENCE", MONITOR_AUDIENCE.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// Declares (or redeclares) a stream of a DCR with its columns; the
+    /// DCR becomes known if it was not.
+    pub fn declare_stream(&self, dcr: &str, stream: &str, columns: &[(&str, ColumnType)]) {
+        let mut st = self.st();
+        st.streams.retain(|s| {
+            !(s.dcr.eq_ignore_ascii_case(dcr) && s.stream.eq_ignore_ascii_case(stream))
+        });
+        st.streams.push(ingestion::StreamDecl {
+            dcr: dcr.to_string(),
+            stream: stream.to_string(),
+            columns: columns.iter().map(|(n, t)| (n.to_string(), *t)).collect(),
+        });
+    }
+
+    /// Logs Ingestion: the largest body accepted (default
+    /// [`INGESTION_MAX_BODY_BYTES`]); over it, 413.
+    pub fn set_ingestion_max_body(&self, bytes: usize) {
+        self.st().ingestion_max_body = bytes;
+    }
+
+    /// Logs Ingestion: reject records that lack a declared column (default
+    /// on; the real service is believed to accept them, leaving the
+    /// column empty).
+    pub fn set_ingestion_require_all_columns(&self, on: bool) {
+        self.st().ingestion_require_all_columns = on;
+    }
+
+    /// Every record the Logs Ingestion API accepted, in arrival order.
+    pub fn ingested(&self) -> Vec<IngestedRecord> {
+        self.st().ingested.clone()
+    }
+
+    /// The accepted records of one stream, as JSON objects.
+    pub fn ingested_records(&self, stream: &str) -> Vec<serde_json::Value> {
+        self.st()
+            .ingested
+            .iter()
+            .filter(|r| r.stream.eq_ignore_ascii_case(stream))
+            .map(|r| serde_json::Value::Object(r.record.clone()))
+            .collect()
     }
 
     /// Every stored incident (all workspaces), in creation order.

@@ -19,7 +19,7 @@ use std::time::Duration;
 const USAGE: &str = "usage: fake-azure [--port N] [--data [NAME=]FILE]... [--now DATETIME] \
 [--identity-header SECRET] [--workspace-id GUID] [--row-limit N] [--graph-row-limit N] \
 [--fault API=FAULT | API=N/FAULT]...
-  API: token, la, graph, arm; FAULT: 429[:SECS], STATUS[:RETRY_AFTER_SECS], delay:MS,
+  API: token, la, graph, arm, ingest; FAULT: 429[:SECS], STATUS[:RETRY_AFTER_SECS], delay:MS,
   partial:ROWS, conflict, identity; API=N/FAULT = every N-th request";
 
 fn load(fake: &FakeAzure, spec: &str) -> Result<String, String> {
@@ -52,14 +52,17 @@ fn load(fake: &FakeAzure, spec: &str) -> Result<String, String> {
     Ok(format!("table {name}: {n} rows from {path}"))
 }
 
-/// `token|la|graph|arm`.
+/// `token|la|graph|arm|ingest`.
 fn parse_api(s: &str) -> Result<Api, String> {
     match s.to_ascii_lowercase().as_str() {
         "token" => Ok(Api::Token),
         "la" | "log-analytics" => Ok(Api::LogAnalytics),
         "graph" | "defender" => Ok(Api::Graph),
         "arm" | "incidents" => Ok(Api::Arm),
-        other => Err(format!("unknown API '{other}' (token, la, graph, arm)")),
+        "ingest" | "logs-ingestion" => Ok(Api::LogsIngestion),
+        other => Err(format!(
+            "unknown API '{other}' (token, la, graph, arm, ingest)"
+        )),
     }
 }
 
@@ -187,7 +190,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
     }
     let base = fake.base_url();
     println!("fake-azure listening on {base}");
-    for (k, v) in fake.env() {
+    for (k, v) in fake.env().into_iter().chain(fake.logs_ingestion_env()) {
         println!("export {k}={v}");
     }
     let mut seen = 0;
@@ -267,6 +270,8 @@ mod tests {
         for (spec, ok) in [
             ("la=429:1", true),
             ("arm=3/503", true),
+            ("ingest=2/503", true),
+            ("logs-ingestion=429:1", true),
             ("x=503", false),
             ("la", false),
             ("arm=a/503", false),

@@ -30,8 +30,11 @@ impl App {
 }
 
 pub(crate) fn router(state: Arc<Mutex<State>>, addr: SocketAddr) -> Router {
+    // Bodies up to 16 MiB reach the handlers (axum's default is 2 MiB), so
+    // the Logs Ingestion API answers an oversized body with its own 413.
     Router::new()
         .fallback(handle)
+        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024))
         .with_state(App { state, addr })
 }
 
@@ -163,6 +166,8 @@ pub(crate) fn classify(path: &str) -> Api {
         Api::Graph
     } else if p.starts_with("/subscriptions/") {
         Api::Arm
+    } else if p.starts_with("/datacollectionrules/") {
+        Api::LogsIngestion
     } else {
         Api::Other
     }
@@ -260,6 +265,7 @@ async fn respond(app: &App, api: Api, req: &Req, fault: Option<Fault>) -> Reply 
         Api::LogAnalytics => crate::log_analytics::handle(app, req, passed),
         Api::Graph => crate::graph::handle(app, req),
         Api::Arm => crate::incidents::handle(app, req, passed),
+        Api::LogsIngestion => crate::ingestion::handle(app, req),
         Api::Other => envelope(
             Api::Other,
             404,
@@ -294,6 +300,10 @@ fn default_error(api: Api, status: u16) -> (&'static str, &'static str) {
             "The request was throttled. Retry after the period in Retry-After.",
         ),
         (Api::Arm, 409) => ("Conflict", "Conflict"),
+        (Api::LogsIngestion, 413) => (
+            "ContentLengthLimitExceeded",
+            "The request body is larger than the service accepts.",
+        ),
         (_, 429) => ("TooManyRequests", "Too many requests."),
         (_, 500) => ("InternalServerError", "An internal server error occurred."),
         (_, 502) => ("BadGateway", "Bad gateway."),
@@ -310,7 +320,9 @@ fn default_error(api: Api, status: u16) -> (&'static str, &'static str) {
 /// The error body and headers of `api` for `status` (code/message default
 /// per API). Log Analytics: OneAPI envelope + `x-ms-request-id`; Graph:
 /// `innerError {date, request-id, client-request-id}` + `request-id`; ARM:
-/// `CloudError` + `x-ms-request-id`; token endpoint: App Service shape.
+/// `CloudError` + `x-ms-request-id`; Logs Ingestion: data-plane
+/// `ErrorResponse` + `x-ms-error-code` + `x-ms-request-id`; token endpoint:
+/// App Service shape.
 pub(crate) fn envelope(
     api: Api,
     status: u16,
@@ -343,6 +355,12 @@ pub(crate) fn envelope(
             .with_header("request-id", request_id)
             .with_header("client-request-id", client)
         }
+        Api::LogsIngestion => Reply::json(
+            status,
+            &json!({"error": {"code": code, "message": message}}),
+        )
+        .with_header("x-ms-error-code", code)
+        .with_header("x-ms-request-id", request_id),
         Api::Arm => Reply::json(
             status,
             &json!({"error": {"code": code, "message": message}}),

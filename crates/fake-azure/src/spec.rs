@@ -12,6 +12,8 @@ use serde_json::Value as J;
 
 const INCIDENTS: &str =
     "securityinsights/resource-manager/Microsoft.SecurityInsights/stable/2025-12-01/Incidents.json";
+const INGESTION: &str = "monitor/data-plane/ingestion/stable/2023-01-01/DataCollectionRules.json";
+const DATA_PLANE_TYPES: &str = "common-types/data-plane/v1/types.json";
 const LOG_ANALYTICS: &str = "operationalinsights/data-plane/Microsoft.OperationalInsights/stable/2022-10-27/OperationalInsights.json";
 
 /// Which spec a definition comes from.
@@ -21,10 +23,22 @@ pub enum Spec {
     Incidents,
     /// Log Analytics query data plane 2022-10-27.
     LogAnalytics,
+    /// Logs Ingestion 2023-01-01 `DataCollectionRules.json`.
+    Ingestion,
+    /// The data-plane common types (`ErrorResponse`).
+    DataPlaneTypes,
 }
 
 /// The embedded spec files by path below `specs/specification/`.
 const FILES: &[(&str, &str)] = &[
+    (
+        INGESTION,
+        include_str!("../specs/specification/monitor/data-plane/ingestion/stable/2023-01-01/DataCollectionRules.json"),
+    ),
+    (
+        DATA_PLANE_TYPES,
+        include_str!("../specs/specification/common-types/data-plane/v1/types.json"),
+    ),
     (
         LOG_ANALYTICS,
         include_str!("../specs/specification/operationalinsights/data-plane/Microsoft.OperationalInsights/stable/2022-10-27/OperationalInsights.json"),
@@ -128,13 +142,19 @@ pub fn validate_incidents_definition(name: &str, value: &J) -> Vec<Violation> {
 
 /// Validates `value` against the definition `name` of `spec`.
 pub fn validate(spec: Spec, name: &str, value: &J) -> Vec<Violation> {
+    validate_in(spec, name, value, Mode::Request)
+}
+
+fn validate_in(spec: Spec, name: &str, value: &J, mode: Mode) -> Vec<Violation> {
     let file = match spec {
         Spec::Incidents => INCIDENTS,
         Spec::LogAnalytics => LOG_ANALYTICS,
+        Spec::Ingestion => INGESTION,
+        Spec::DataPlaneTypes => DATA_PLANE_TYPES,
     };
     let mut out = Vec::new();
     match resolve(file, &format!("#/definitions/{name}")) {
-        Some((file, schema)) => check(&file, &schema, value, "", &mut out, 0),
+        Some((file, schema)) => check(&file, &schema, value, "", &mut out, 0, mode),
         None => out.push(Violation {
             path: String::new(),
             message: format!("no definition '{name}' in the spec"),
@@ -142,6 +162,39 @@ pub fn validate(spec: Spec, name: &str, value: &J) -> Vec<Violation> {
         }),
     }
     out
+}
+
+/// Validates a Logs Ingestion request body against the `body` parameter
+/// of the spec's `Upload` operation (an array of objects).
+pub fn validate_ingestion_body(value: &J) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let params = load(INGESTION).and_then(|d| {
+        d.pointer("/paths/~1dataCollectionRules~1{ruleId}~1streams~1{stream}/post/parameters")
+            .cloned()
+    });
+    let schema = params
+        .as_ref()
+        .and_then(J::as_array)
+        .and_then(|ps| {
+            ps.iter()
+                .find(|p| p.get("in").and_then(J::as_str) == Some("body"))
+        })
+        .and_then(|p| p.get("schema"));
+    match schema {
+        Some(s) => check(INGESTION, s, value, "", &mut out, 0, Mode::Request),
+        None => violation(
+            &mut out,
+            "",
+            "no body parameter in the ingestion spec".into(),
+        ),
+    }
+    out
+}
+
+/// Validates a response body against the data-plane `ErrorResponse`
+/// (read-only members are what a response carries).
+pub fn validate_error_response(value: &J) -> Vec<Violation> {
+    validate_in(Spec::DataPlaneTypes, "ErrorResponse", value, Mode::Response)
 }
 
 fn at(path: &str, key: &str) -> String {
@@ -203,7 +256,23 @@ fn is_read_only(file: &str, schema: &J) -> bool {
             .is_some_and(|(_, s)| ro(&s))
 }
 
-fn check(file: &str, schema: &J, value: &J, path: &str, out: &mut Vec<Violation>, depth: usize) {
+/// Whether a body is sent (read-only members are violations) or received
+/// (they are what a response carries).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Request,
+    Response,
+}
+
+fn check(
+    file: &str,
+    schema: &J,
+    value: &J,
+    path: &str,
+    out: &mut Vec<Violation>,
+    depth: usize,
+    mode: Mode,
+) {
     if depth > 32 {
         return;
     }
@@ -214,7 +283,7 @@ fn check(file: &str, schema: &J, value: &J, path: &str, out: &mut Vec<Violation>
     if let Some(r) = schema.get("$ref").and_then(J::as_str) {
         if !is_object {
             if let Some((f, s)) = resolve(file, r) {
-                check(&f, &s, value, path, out, depth + 1);
+                check(&f, &s, value, path, out, depth + 1, mode);
             } else {
                 violation(out, path, format!("unresolved $ref {r}"));
             }
@@ -237,14 +306,14 @@ fn check(file: &str, schema: &J, value: &J, path: &str, out: &mut Vec<Violation>
         for (k, v) in obj {
             if let Some((_, f, s)) = props.iter().find(|(n, _, _)| n == k) {
                 let p = at(path, k);
-                if is_read_only(f, s) {
+                if mode == Mode::Request && is_read_only(f, s) {
                     out.push(Violation {
                         path: p,
                         message: "read-only property must not be sent".into(),
                         read_only: true,
                     });
                 } else {
-                    check(f, s, v, &p, out, depth + 1);
+                    check(f, s, v, &p, out, depth + 1, mode);
                 }
             }
         }
@@ -293,7 +362,7 @@ fn check(file: &str, schema: &J, value: &J, path: &str, out: &mut Vec<Violation>
             };
             if let Some(s) = schema.get("items") {
                 for (i, v) in items.iter().enumerate() {
-                    check(file, s, v, &format!("{path}[{i}]"), out, depth + 1);
+                    check(file, s, v, &format!("{path}[{i}]"), out, depth + 1, mode);
                 }
             }
         }
@@ -363,6 +432,35 @@ mod tests {
             want.sort();
             assert_eq!(got_sorted, want, "body {body}");
         }
+    }
+
+    #[test]
+    fn ingestion_bodies_and_error_responses() {
+        assert!(validate_ingestion_body(&json!([{"a": 1}, {}])).is_empty());
+        assert!(validate_ingestion_body(&json!([])).is_empty());
+        let paths = |v: Vec<Violation>| v.into_iter().map(|v| v.path).collect::<Vec<_>>();
+        assert_eq!(paths(validate_ingestion_body(&json!({"a": 1}))), vec![""]);
+        assert_eq!(
+            paths(validate_ingestion_body(&json!([{"a": 1}, 3]))),
+            vec!["[1]"]
+        );
+        assert!(validate_error_response(
+            &json!({"error": {"code": "InvalidPayload", "message": "m", "target": "[0].x",
+                "details": [{"code": "c", "message": "d"}]}})
+        )
+        .is_empty());
+        assert_eq!(
+            paths(validate_error_response(
+                &json!({"error": {"code": 5, "message": "m"}})
+            )),
+            vec!["error.code"]
+        );
+        assert_eq!(
+            paths(validate_error_response(
+                &json!({"error": {"code": "c", "details": [{"message": []}]}})
+            )),
+            vec!["error.details[0].message"]
+        );
     }
 
     #[test]

@@ -91,6 +91,18 @@ impl StoredComment {
     }
 }
 
+/// One record accepted by the Logs Ingestion API.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IngestedRecord {
+    /// The DCR immutable id and stream as declared (not as the client spelled them).
+    pub dcr: String,
+    pub stream: String,
+    /// The request's `x-ms-client-request-id`, if any.
+    pub client_request_id: Option<String>,
+    /// The record exactly as sent.
+    pub record: serde_json::Map<String, serde_json::Value>,
+}
+
 pub(crate) struct Rule {
     pub api: Api,
     pub every: u64,
@@ -128,6 +140,12 @@ pub(crate) struct State {
     pub log: Vec<LoggedRequest>,
     pub incidents: Vec<StoredIncident>,
     pub next_incident_number: i64,
+    /// Logs Ingestion: declared DCR streams, accepted records, limits.
+    pub streams: Vec<crate::ingestion::StreamDecl>,
+    pub ingested: Vec<IngestedRecord>,
+    pub ingestion_max_body: usize,
+    pub ingestion_max_field: usize,
+    pub ingestion_require_all_columns: bool,
 }
 
 /// Wall clock as kql ticks.
@@ -175,6 +193,18 @@ impl State {
             log: Vec::new(),
             incidents: Vec::new(),
             next_incident_number: 1,
+            streams: vec![crate::ingestion::StreamDecl {
+                dcr: crate::DEFAULT_DCR_ID.to_string(),
+                stream: crate::FINDINGS_STREAM.to_string(),
+                columns: crate::ingestion::FINDINGS_COLUMNS
+                    .iter()
+                    .map(|(n, t)| (n.to_string(), *t))
+                    .collect(),
+            }],
+            ingested: Vec::new(),
+            ingestion_max_body: crate::INGESTION_MAX_BODY_BYTES,
+            ingestion_max_field: crate::INGESTION_MAX_FIELD_BYTES,
+            ingestion_require_all_columns: true,
         }
     }
 

@@ -7,4 +7,5 @@ mod common;
 mod graph;
 mod identity;
 mod incidents;
+mod ingestion;
 mod log_analytics;

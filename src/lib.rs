@@ -1,5 +1,6 @@
 //! rmmhunt: hunt for abuse of remote monitoring and management tools.
 
+pub mod app;
 pub mod azure;
 pub mod cli;
 pub mod config;

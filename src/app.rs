@@ -281,7 +281,7 @@ impl App {
     pub fn source(
         &self,
         sample_now: i64,
-        counter: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+        counter: Option<ByteCounter>,
     ) -> Result<Box<dyn Source + Send>, String> {
         match (self.source_kind, &self.azure) {
             (SourceKind::LogAnalytics, Some(az)) => {
@@ -362,8 +362,11 @@ impl App {
         let mut outcome = HuntOutcome {
             window: req.window,
             source: source.name().to_string(),
+            rules: Vec::new(),
+            skipped: Vec::new(),
+            cut: false,
             dry_run: sinks.iter().all(|s| s.name() == "dry-run"),
-            ..HuntOutcome::default()
+            expired: Vec::new(),
         };
         for rule in self.selected(req) {
             if progress.is_cancelled() || req.deadline.is_some_and(|d| Instant::now() >= d) {
@@ -522,7 +525,7 @@ fn select(mut rules: Vec<Rule>, ids: &[String]) -> Result<Vec<Rule>, AppError> {
 }
 
 /// One hunt to run.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct HuntRequest {
     /// Rule ids to run; empty: every rule (minus the disabled ones when
     /// `skip_disabled`).
@@ -536,14 +539,28 @@ pub struct HuntRequest {
     /// Rules already running elsewhere are skipped (the timer).
     pub in_flight: Option<Arc<InFlight>>,
     /// Told each rule as it starts (the CLI's progress bar).
-    pub on_rule: Option<Arc<dyn Fn(&Rule) + Send + Sync>>,
+    pub on_rule: Option<RuleHook>,
 }
 
-impl Default for TimeWindow {
-    fn default() -> TimeWindow {
-        TimeWindow { start: 0, end: 0 }
+impl HuntRequest {
+    /// Every rule over `window`, nothing else set.
+    pub fn new(window: TimeWindow) -> HuntRequest {
+        HuntRequest {
+            rules: Vec::new(),
+            skip_disabled: false,
+            window,
+            device: None,
+            deadline: None,
+            in_flight: None,
+            on_rule: None,
+        }
     }
 }
+
+/// Told each rule as it starts.
+pub type RuleHook = Arc<dyn Fn(&Rule) + Send + Sync>;
+/// Told the bytes read from data files.
+pub type ByteCounter = Arc<dyn Fn(u64) + Send + Sync>;
 
 /// A sink write that failed, with what it wrote before failing.
 #[derive(Clone, Debug)]
@@ -586,7 +603,7 @@ impl RuleRun {
 }
 
 /// What a hunt did.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct HuntOutcome {
     pub window: TimeWindow,
     pub source: String,
@@ -864,10 +881,7 @@ fn sample_catalog(now: i64) -> Result<FileCatalog, String> {
 }
 
 /// `FileCatalog::open`, with every byte read told to `counter`.
-fn open_catalog(
-    specs: &[DataSpec],
-    counter: Option<Arc<dyn Fn(u64) + Send + Sync>>,
-) -> Result<FileCatalog, String> {
+fn open_catalog(specs: &[DataSpec], counter: Option<ByteCounter>) -> Result<FileCatalog, String> {
     let Some(counter) = counter else {
         return FileCatalog::open(specs).map_err(|e| e.to_string());
     };
@@ -904,7 +918,7 @@ fn open_catalog(
 /// A byte source that reports what is read from it.
 struct Counted {
     inner: FileSource,
-    counter: Arc<dyn Fn(u64) + Send + Sync>,
+    counter: ByteCounter,
 }
 
 impl ByteSource for Counted {
@@ -922,7 +936,7 @@ impl ByteSource for Counted {
 
 struct CountedRead {
     inner: Box<dyn Read + Send>,
-    counter: Arc<dyn Fn(u64) + Send + Sync>,
+    counter: ByteCounter,
 }
 
 impl Read for CountedRead {

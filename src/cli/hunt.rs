@@ -19,8 +19,8 @@ use super::args::Now;
 use super::hunt_output::HuntFormat;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_RULE_FAILED, EXIT_SINK_FAILED, EXIT_USAGE};
 use crate::app::{
-    App, AppError, HuntOutcome, HuntRequest, Overrides, Progress, SinkMode, SAMPLE_ROWS,
-    SAMPLE_SEED,
+    App, AppError, ByteCounter, HuntOutcome, HuntRequest, Overrides, Progress, RuleHook, SinkMode,
+    SAMPLE_ROWS, SAMPLE_SEED,
 };
 use crate::config;
 use crate::source::files::DataSpec;
@@ -210,7 +210,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
     }
     let counter = progress
         .clone()
-        .map(|pb| Arc::new(move |n: u64| pb.inc(n)) as Arc<dyn Fn(u64) + Send + Sync>);
+        .map(|pb| Arc::new(move |n: u64| pb.inc(n)) as ByteCounter);
     let source = match app.source(now, counter) {
         Ok(s) => s,
         Err(e) => {
@@ -220,13 +220,11 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
     };
 
     let on_rule = progress.clone().map(|pb| {
-        Arc::new(move |r: &crate::rule::Rule| pb.set_message(r.name.clone()))
-            as Arc<dyn Fn(&crate::rule::Rule) + Send + Sync>
+        Arc::new(move |r: &crate::rule::Rule| pb.set_message(r.name.clone())) as RuleHook
     });
     let request = HuntRequest {
-        window,
         on_rule,
-        ..HuntRequest::default()
+        ..HuntRequest::new(window)
     };
     let outcome = app.run(&request, source.as_ref(), &sinks, &Progress::default());
     if let Some(pb) = &progress {

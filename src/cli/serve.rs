@@ -67,7 +67,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let port = args.port.or(cfg.port).unwrap_or(8080);
     log::init();
-    let app = match App::build(cfg, Overrides::default(), false) {
+    let app = match App::build(cfg, Overrides::default(), true) {
         Ok(app) => app,
         Err(e) => {
             let details = match &e {

@@ -16,7 +16,7 @@ pub fn init() {
         let _ = tracing_subscriber::fmt()
             .json()
             .flatten_event(true)
-            .with_current_span(false)
+            .with_current_span(true)
             .with_span_list(false)
             .with_target(false)
             .with_env_filter(filter)
@@ -61,7 +61,12 @@ pub fn rule_finished(trigger: Trigger, request_id: &str, run: &RuleRun) {
         .map(|(name, n)| (name.clone(), serde_json::json!(n)))
         .collect();
     let excluded_by = serde_json::Value::Object(excluded_by).to_string();
-    let sinks = run.sink_summary();
+    // a dry run wrote nothing: no incident counts in the log
+    let sinks = if run.sinks.iter().all(|(name, _)| name == "dry-run") {
+        crate::sink::SinkSummary::default()
+    } else {
+        run.sink_summary()
+    };
     let sink_errors = run.sink_errors();
     let error = match (&r.error, sink_errors.is_empty()) {
         (Some(e), _) => Some(e.to_string()),

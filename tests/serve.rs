@@ -316,11 +316,21 @@ async fn the_device_filter_keeps_exactly_that_device() {
     }
 }
 
+/// method, path, headers, body, status, problem slug
+type Case<'a> = (
+    &'a str,
+    &'a str,
+    Vec<(&'a str, &'a str)>,
+    String,
+    u16,
+    &'a str,
+);
+
 #[tokio::test]
 async fn hostile_and_malformed_requests_get_4xx_problems() {
     let s = state(&[]);
     let j = "application/json";
-    let cases: Vec<(&str, &str, Vec<(&str, &str)>, String, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "POST",
             "/api/hunts",

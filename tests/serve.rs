@@ -1123,3 +1123,144 @@ fn the_timer_writes_incidents_through_the_fake_azure_once() {
     let (status, _) = server.terminate();
     assert!(status.success());
 }
+
+/// Two copies of the seed rule (ids ...e and ...f) in a folder.
+fn two_rules(dir: &Path) -> (String, String) {
+    let seed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/rmm_ZohoAssist_netconn.yaml"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let a = RULE.to_string();
+    let b = "b915897c-1fe7-47f4-9e06-2ae74da8203f".to_string();
+    let second = seed.replacen(RULE, &b, 1).replacen(
+        "name: Remote Management",
+        "name: Copy of Remote Management",
+        1,
+    );
+    std::fs::write(dir.join("a.yaml"), &seed).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("b.yaml"), second).unwrap_or_else(|e| panic!("{e}"));
+    (a, b)
+}
+
+/// The HTTP deadline: the first rule finishes in time (and writes its
+/// incidents), the second's query outlives the deadline: 504 with the
+/// first rule in `report`, and the second never writes an incident.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_http_deadline_answers_504_with_the_finished_rules_and_writes_no_more() {
+    use fake_azure::{Api, FakeAzure, Fault};
+    let fake = FakeAzure::start().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let now = rmmhunt::app::current_ticks();
+    let (_, text) = sample_file(dir.path(), now);
+    fake.add_jsonl("DeviceNetworkEvents", &text)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap_or_else(|e| panic!("{e}"));
+    let (first, second) = two_rules(&rules);
+    let base = fake.base_url();
+    let identity = fake.identity_endpoint();
+    let header = fake.identity_header();
+    let workspace = fake.workspace_id();
+    let rules_dir = rules.to_string_lossy().to_string();
+    let s = state(&[
+        ("RMMHUNT_SOURCE", "log-analytics"),
+        ("RMMHUNT_RULES", &rules_dir),
+        ("RMMHUNT_CREDENTIAL", "managed-identity"),
+        ("IDENTITY_ENDPOINT", &identity),
+        ("IDENTITY_HEADER", &header),
+        ("RMMHUNT_LOGANALYTICS_ENDPOINT", &base),
+        ("RMMHUNT_ARM_ENDPOINT", &base),
+        ("RMMHUNT_WORKSPACE_ID", &workspace),
+        (
+            "RMMHUNT_SENTINEL_SUBSCRIPTION_ID",
+            "00000000-0000-0000-0000-000000000001",
+        ),
+        ("RMMHUNT_SENTINEL_RESOURCE_GROUP", "rg-sec"),
+        ("RMMHUNT_SENTINEL_WORKSPACE", "ws-sentinel"),
+        ("RMMHUNT_HTTP_DEADLINE_SECS", "2"),
+    ]);
+    // every second query is slow: the second rule's
+    fake.fault_every(Api::LogAnalytics, 2, Fault::Delay(Duration::from_secs(4)));
+    let a = post_json(&s, "/api/hunts", r#"{"incidents":true}"#).await;
+    assert_problem(&a, 504, "deadline", "/api/hunts");
+    let report = &a.json["report"];
+    assert_eq!(
+        report["rules"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+    assert_eq!(report["rules"][0]["id"], first.as_str());
+    assert_eq!(report["incidents"]["written"], true, "{report}");
+    let written = report["incidents"]["created"].as_u64().unwrap_or(0);
+    assert!(written > 0, "{report}");
+    // the rules stay marked running until the late query returns
+    assert!(s.in_flight.is_running(&second));
+    let a = post_json(
+        &s,
+        "/api/hunts",
+        &format!(r#"{{"rule":"{second}","incidents":true}}"#),
+    )
+    .await;
+    assert_problem(&a, 409, "already-running", "/api/hunts");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(!s.in_flight.is_running(&second));
+    let mut ids: Vec<String> = fake.incidents().into_iter().map(|i| i.name).collect();
+    ids.sort();
+    assert_eq!(
+        ids.len() as u64,
+        written,
+        "nothing written for the late rule"
+    );
+    // exactly the first rule's incidents: one per DeviceId of its findings
+    let cols = report["rules"][0]["findings"]["columns"].clone();
+    let di = cols
+        .as_array()
+        .and_then(|c| c.iter().position(|c| c["name"] == "DeviceId"))
+        .unwrap_or_else(|| panic!("{cols}"));
+    let mut want: Vec<String> = report["rules"][0]["findings"]["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            rmmhunt::sink::sentinel::incident_id(&first, r[di].as_str().unwrap_or_default())
+                .to_string()
+        })
+        .collect();
+    want.sort();
+    want.dedup();
+    assert_eq!(ids, want);
+}
+
+/// With an API key or Entra configured, the placeholder check refuses
+/// `/api/*` (401 problem with WWW-Authenticate) and leaves `/` and the
+/// host's `/HuntTimer` alone.
+#[tokio::test]
+async fn auth_guards_the_api_only() {
+    let auth = Authorizer::from_config(
+        &ApiAuth::Key(config::Secret::new("0123456789abcdef0123")),
+        reqwest::Client::new(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let s = ServeState::new(app(&[]), auth);
+    for (method, path) in [
+        ("GET", "/api/rules"),
+        ("GET", "/api/health"),
+        ("GET", "/api/openapi.json"),
+        ("POST", "/api/hunts"),
+    ] {
+        let a = call(
+            &s,
+            method,
+            path,
+            &[("content-type", "application/json")],
+            "{}",
+        )
+        .await;
+        assert_problem(&a, 401, "unauthorized", path);
+        assert!(a.headers.get(header::WWW_AUTHENTICATE).is_some(), "{path}");
+    }
+    let a = call(&s, "GET", "/", &[], Body::empty()).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let a = post_json(&s, "/HuntTimer", &fixture("timer_no_monitor.json")).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.json);
+}

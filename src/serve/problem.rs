@@ -328,6 +328,41 @@ mod tests {
         assert_ne!(request_id(&h), "x".repeat(129));
     }
 
+    /// A panicking handler answers a 500 problem (no panic text) with the
+    /// same layers as the server.
+    #[tokio::test]
+    async fn a_panic_is_a_500_problem() {
+        use tower::ServiceExt;
+        async fn boom() -> &'static str {
+            panic!("secret detail of the panic")
+        }
+        let app = axum::Router::new()
+            .route("/boom", axum::routing::get(boom))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                panic_response,
+            ))
+            .layer(axum::middleware::from_fn(finish));
+        let req = Request::builder()
+            .uri("/boom")
+            .body(axum::body::Body::empty())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let resp = app.oneshot(req).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            resp.headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            Some(PROBLEM_JSON)
+        );
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let body: Json = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(body["type"], "urn:rmmhunt:problem:internal");
+        assert_eq!(body["instance"], "/boom");
+        assert!(!body.to_string().contains("secret detail"), "{body}");
+    }
+
     #[test]
     fn slugs_follow_the_contract() {
         for (status, slug) in [

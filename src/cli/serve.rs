@@ -106,7 +106,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let addr = std::net::SocketAddr::new(args.listen, port);
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -121,7 +121,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         serve::serve(listener, state, serve::shutdown_signal())
             .await
             .context("serving")
-    })?;
+    });
+    // a hunt still running past the grace period holds a blocking thread:
+    // do not wait for it
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

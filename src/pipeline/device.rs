@@ -219,4 +219,49 @@ mod tests {
         assert_eq!(text, format!("where DeviceName =~ {q} or DeviceId == {q}"));
         assert!(!text.contains('\n'), "{text}");
     }
+
+    fn row_rule(project: &str) -> crate::rule::Rule {
+        let text = format!(
+            "id: 11111111-1111-4111-8111-111111111111\nname: Zoho rows\ndescription: rows, no summarize\nrequiredDataConnectors:\n- connectorId: MicrosoftThreatProtection\n  dataTypes:\n  - DeviceNetworkEvents\ntactics: CommandAndControl\nrelevantTechniques: T1219\nquery: |\n  DeviceNetworkEvents\n  | where RemoteUrl has 'zoho'\n  | project {project}\n"
+        );
+        let report = crate::rule::load_text(std::path::PathBuf::from("rows.yaml"), &text);
+        let rules = report.rules;
+        match rules.into_iter().next() {
+            Some(r) => r,
+            None => panic!("rule did not load: {:?}", report.diagnostics),
+        }
+    }
+
+    /// A rule without a summarize is filtered at the source too; one whose
+    /// rows have no device column reports nothing, with a warning.
+    #[test]
+    fn rules_without_summarize_and_without_device_columns() {
+        let src = source(HOSTILE);
+        let window = TimeWindow::ending_at(
+            kql::time::parse_datetime(NOW).unwrap_or_default(),
+            kql::time::DAY,
+        );
+        let none = ExclusionSet::empty();
+        let rule = row_rule("Timestamp, DeviceName, DeviceId, RemoteUrl");
+        for device in HOSTILE {
+            let opts = HuntOptions::new(window).with_device(Some(device.to_string()));
+            let r = run_rule(&rule, &src, &none, &opts);
+            assert!(r.error.is_none(), "{device:?}: {:?}", r.error);
+            assert_eq!(r.findings.rows.len(), 1, "{device:?}");
+            let sent = src.sent.lock().map(|s| s.last().cloned()).ok().flatten();
+            assert!(
+                sent.is_some_and(|q| q.contains("where DeviceName =~")),
+                "{device:?}"
+            );
+        }
+        let rule = row_rule("Timestamp, RemoteUrl");
+        let opts = HuntOptions::new(window).with_device(Some("pc-1".into()));
+        let r = run_rule(&rule, &src, &none, &opts);
+        assert!(r.error.is_none());
+        assert!(r.findings.rows.is_empty());
+        assert!(r
+            .warnings
+            .iter()
+            .any(|w| w.contains("no DeviceName or DeviceId")));
+    }
 }

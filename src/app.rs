@@ -388,9 +388,10 @@ impl App {
             }
             let started = Instant::now();
             let report = run_rule(rule, source, &self.exclusions, &opts);
-            if progress.is_cancelled() || req.deadline.is_some_and(|d| Instant::now() >= d) {
+            if req.deadline.is_some_and(|d| Instant::now() >= d) {
                 // Too late: the caller has answered without this rule; write
-                // nothing it was not told about.
+                // nothing it was not told about. (A cancel at shutdown lets
+                // the running rule finish: its caller still gets the answer.)
                 outcome.cut = true;
                 break;
             }
@@ -736,7 +737,7 @@ impl Progress {
         }
     }
 
-    /// Asks the hunt to stop before its next rule and write nothing more.
+    /// Asks the hunt to start no further rule (the running one finishes).
     pub fn cancel(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
     }

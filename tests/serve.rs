@@ -1264,3 +1264,51 @@ async fn auth_guards_the_api_only() {
     let a = post_json(&s, "/HuntTimer", &fixture("timer_no_monitor.json")).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.json);
 }
+
+/// SIGTERM while a hunt runs: the running request still gets its answer,
+/// then the process exits 0.
+#[test]
+fn sigterm_lets_a_running_hunt_answer() {
+    use fake_azure::{Api, FakeAzure, Fault};
+    let fake = FakeAzure::start().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let now = rmmhunt::app::current_ticks();
+    let (_, text) = sample_file(dir.path(), now);
+    fake.add_jsonl("DeviceNetworkEvents", &text)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let envs = vec![
+        ("RMMHUNT_SOURCE", "log-analytics".to_string()),
+        ("RMMHUNT_CREDENTIAL", "managed-identity".to_string()),
+        ("IDENTITY_ENDPOINT", fake.identity_endpoint()),
+        ("IDENTITY_HEADER", fake.identity_header()),
+        ("RMMHUNT_LOGANALYTICS_ENDPOINT", fake.base_url()),
+        ("RMMHUNT_WORKSPACE_ID", fake.workspace_id()),
+    ];
+    let server = Server::start(&envs, &[]);
+    fake.push_fault(Api::LogAnalytics, Fault::Delay(Duration::from_secs(2)));
+    let port = server.port;
+    let running = std::thread::spawn(move || {
+        http(
+            port,
+            "POST",
+            "/api/hunts",
+            &[("content-type", "application/json")],
+            "{}",
+        )
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    let (status, logs) = server.terminate();
+    assert!(status.success(), "{status}: {logs}");
+    let (code, body) = running.join().unwrap_or_else(|_| panic!("client thread"));
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"rules\""), "{body}");
+    let order: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("\"shutting down\"") || l.contains("\"hunt finished\""))
+        .collect();
+    assert_eq!(order.len(), 2, "{logs}");
+    assert!(
+        order[0].contains("shutting down"),
+        "the hunt finished after the signal: {logs}"
+    );
+}

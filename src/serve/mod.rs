@@ -87,7 +87,7 @@ impl ServeState {
     }
 
     /// Refuses new hunts and asks running ones to stop before their next
-    /// rule (a rule that is running finishes; nothing is written after).
+    /// rule (a rule that is running finishes and is reported).
     pub fn begin_shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
         let hunts = match self.hunts.lock() {

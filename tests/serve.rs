@@ -646,10 +646,7 @@ async fn every_host_envelope_fixture_runs_the_timer() {
         assert_eq!(a.json["Outputs"], json!({}), "{name}");
         assert_eq!(a.json["ReturnValue"], Value::Null, "{name}");
         let logs = a.json["Logs"].as_array().cloned().unwrap_or_default();
-        let rule_lines: Vec<&Value> = logs
-            .iter()
-            .filter(|l| l.as_str().is_some_and(|l| l.starts_with("rule ")))
-            .collect();
+        let rule_lines: Vec<&Value> = logs.iter().collect();
         assert_eq!(rule_lines.len(), 1, "{name}: one line per rule: {logs:?}");
         let line = rule_lines[0].as_str().unwrap_or_default();
         assert!(line.contains(RULE) && line.contains(" findings"), "{line}");
@@ -1311,4 +1308,74 @@ fn sigterm_lets_a_running_hunt_answer() {
         order[0].contains("shutting down"),
         "the hunt finished after the signal: {logs}"
     );
+}
+
+/// A rule that fails at the source answers 502 `source-failed` with the
+/// report (and fails the timer invocation: 500); a sink that cannot write
+/// answers 502 `sink-failed` (timer: 500).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn source_and_sink_failures_are_502_and_fail_the_timer() {
+    use fake_azure::FakeAzure;
+    let fake = FakeAzure::start().unwrap_or_else(|e| panic!("{e}"));
+    let base = fake.base_url();
+    let identity = fake.identity_endpoint();
+    let header = fake.identity_header();
+    let common = [
+        ("RMMHUNT_CREDENTIAL", "managed-identity"),
+        ("IDENTITY_ENDPOINT", identity.as_str()),
+        ("IDENTITY_HEADER", header.as_str()),
+        ("RMMHUNT_REQUEST_DEADLINE_SECS", "1"),
+    ];
+    // another workspace: the fake answers 403
+    let mut env_source = common.to_vec();
+    env_source.extend([
+        ("RMMHUNT_SOURCE", "log-analytics"),
+        ("RMMHUNT_LOGANALYTICS_ENDPOINT", base.as_str()),
+        (
+            "RMMHUNT_WORKSPACE_ID",
+            "99999999-9999-4999-8999-999999999999",
+        ),
+    ]);
+    let s = state(&env_source);
+    let a = post_json(&s, "/api/hunts", "{}").await;
+    assert_problem(&a, 502, "source-failed", "/api/hunts");
+    assert!(
+        a.json["report"]["rules"][0]["error"].is_string(),
+        "{}",
+        a.json
+    );
+    let t = post_json(&s, "/HuntTimer", &fixture("timer_first_run.json")).await;
+    assert_problem(&t, 500, "internal", "/HuntTimer");
+    assert!(
+        t.json["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("FAILED")),
+        "{}",
+        t.json
+    );
+
+    // incidents to an ARM endpoint nobody listens on
+    let mut env_sink = common.to_vec();
+    env_sink.extend([
+        ("RMMHUNT_ARM_ENDPOINT", "http://127.0.0.1:9"),
+        (
+            "RMMHUNT_SENTINEL_SUBSCRIPTION_ID",
+            "00000000-0000-0000-0000-000000000001",
+        ),
+        ("RMMHUNT_SENTINEL_RESOURCE_GROUP", "rg"),
+        ("RMMHUNT_SENTINEL_WORKSPACE", "ws"),
+    ]);
+    let s = state(&env_sink);
+    let a = post_json(
+        &s,
+        "/api/hunts",
+        r#"{"incidents":true,"device":"wks-5182.contoso.local"}"#,
+    )
+    .await;
+    assert_problem(&a, 502, "sink-failed", "/api/hunts");
+    assert!(a.json["report"]["rules"][0]["findings"]["rows"]
+        .as_array()
+        .is_some_and(|r| !r.is_empty()));
+    let t = post_json(&s, "/HuntTimer", &fixture("timer_past_due.json")).await;
+    assert_problem(&t, 500, "internal", "/HuntTimer");
 }

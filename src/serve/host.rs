@@ -137,13 +137,11 @@ pub async fn timer(
         "timer fired"
     );
     let app = state.app.clone();
-    let mut logs = Vec::new();
     if app.configured_sinks().is_empty() {
         tracing::warn!(
             invocation_id = %invocation_id,
             "no sink is configured (RMMHUNT_SENTINEL_* or RMMHUNT_LOGS_INGESTION_*): findings are only logged"
         );
-        logs.push("warning: no sink is configured; findings are only logged".to_string());
     }
     let now = app.default_now();
     let req = HuntRequest {
@@ -178,7 +176,7 @@ pub async fn timer(
             ));
         }
     };
-    logs.extend(log_lines(&outcome));
+    let logs = log_lines(&outcome);
     let failed = outcome.rule_failed() || !outcome.sink_errors().is_empty() || outcome.cut;
     if failed {
         let detail = logs.join("\n");

@@ -337,8 +337,9 @@ impl App {
                 Err(e) => errors.extend(e),
             }
         }
-        // Logs Ingestion (RMMHUNT_LOGS_INGESTION_*): one line, e.g.
-        // if self.settings.logs_ingestion.is_some() { match LogsIngestionSink::from_config(&az.config, az.http.clone(), az.tokens.clone()) { Ok(s) => sinks.push(Box::new(s)), Err(e) => errors.push(e.to_string()) } }
+        // Logs Ingestion (RMMHUNT_LOGS_INGESTION_*; `None` when not set) goes
+        // here, one line:
+        // match crate::sink::logs_ingestion::LogsIngestionSink::from_config(&az.config, az.http.clone(), az.tokens.clone()) { Ok(Some(s)) => sinks.push(Box::new(s)), Ok(None) => {} Err(e) => errors.push(e) }
         if errors.is_empty() {
             Ok(sinks)
         } else {

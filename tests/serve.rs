@@ -1174,10 +1174,10 @@ async fn the_http_deadline_answers_504_with_the_finished_rules_and_writes_no_mor
         ),
         ("RMMHUNT_SENTINEL_RESOURCE_GROUP", "rg-sec"),
         ("RMMHUNT_SENTINEL_WORKSPACE", "ws-sentinel"),
-        ("RMMHUNT_HTTP_DEADLINE_SECS", "2"),
+        ("RMMHUNT_HTTP_DEADLINE_SECS", "3"),
     ]);
     // every second query is slow: the second rule's
-    fake.fault_every(Api::LogAnalytics, 2, Fault::Delay(Duration::from_secs(4)));
+    fake.fault_every(Api::LogAnalytics, 2, Fault::Delay(Duration::from_secs(6)));
     let a = post_json(&s, "/api/hunts", r#"{"incidents":true}"#).await;
     assert_problem(&a, 504, "deadline", "/api/hunts");
     let report = &a.json["report"];
@@ -1199,8 +1199,14 @@ async fn the_http_deadline_answers_504_with_the_finished_rules_and_writes_no_mor
     )
     .await;
     assert_problem(&a, 409, "already-running", "/api/hunts");
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    assert!(!s.in_flight.is_running(&second));
+    let waited = Instant::now();
+    while s.in_flight.is_running(&second) {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "the late rule never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let mut ids: Vec<String> = fake.incidents().into_iter().map(|i| i.name).collect();
     ids.sort();
     assert_eq!(
@@ -1282,7 +1288,7 @@ fn sigterm_lets_a_running_hunt_answer() {
         ("RMMHUNT_WORKSPACE_ID", fake.workspace_id()),
     ];
     let server = Server::start(&envs, &[]);
-    fake.push_fault(Api::LogAnalytics, Fault::Delay(Duration::from_secs(2)));
+    fake.push_fault(Api::LogAnalytics, Fault::Delay(Duration::from_secs(3)));
     let port = server.port;
     let running = std::thread::spawn(move || {
         http(
@@ -1293,7 +1299,7 @@ fn sigterm_lets_a_running_hunt_answer() {
             "{}",
         )
     });
-    std::thread::sleep(Duration::from_millis(700));
+    std::thread::sleep(Duration::from_millis(1200));
     let (status, logs) = server.terminate();
     assert!(status.success(), "{status}: {logs}");
     let (code, body) = running.join().unwrap_or_else(|_| panic!("client thread"));

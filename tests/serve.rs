@@ -573,6 +573,39 @@ async fn hostile_and_malformed_requests_get_4xx_problems() {
     }
 }
 
+/// Invalid UTF-8 is a 400, not a 500.
+#[tokio::test]
+async fn a_body_that_is_not_utf8_is_a_400() {
+    let s = state(&[]);
+    let body: Vec<u8> = vec![
+        b'{', b'"', b'r', b'u', b'l', b'e', b'"', b':', b'"', 0xff, 0xfe, b'"', b'}',
+    ];
+    let a = call(
+        &s,
+        "POST",
+        "/api/hunts",
+        &[("content-type", "application/json")],
+        body,
+    )
+    .await;
+    assert_problem(&a, 400, "bad-request", "/api/hunts");
+}
+
+/// Disabled rules: left out of the timer and of a hunt without `rule`,
+/// still runnable by id.
+#[tokio::test]
+async fn disabled_rules_run_only_when_named() {
+    let s = state(&[("RMMHUNT_DISABLED_RULES", RULE)]);
+    let a = post_json(&s, "/api/hunts", "{}").await;
+    assert_problem(&a, 422, "invalid-request", "/api/hunts");
+    assert_eq!(a.json["errors"][0]["pointer"], "/rule");
+    let a = post_json(&s, "/api/hunts", &format!(r#"{{"rule":"{RULE}"}}"#)).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.json);
+    let a = post_json(&s, "/HuntTimer", &fixture("timer_first_run.json")).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.json);
+    assert_eq!(a.json["Logs"], json!([]));
+}
+
 #[tokio::test]
 async fn request_ids_are_the_callers_the_hosts_or_new() {
     let s = state(&[]);

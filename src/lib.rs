@@ -1,5 +1,6 @@
 //! rmmhunt: hunt for abuse of remote monitoring and management tools.
 
+pub mod app;
 pub mod azure;
 pub mod cli;
 pub mod config;
@@ -7,5 +8,6 @@ pub mod pipeline;
 pub mod report;
 pub mod rule;
 pub mod sample;
+pub mod serve;
 pub mod sink;
 pub mod source;

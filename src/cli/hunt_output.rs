@@ -1,11 +1,10 @@
 //! How `rmmhunt hunt` shows its result: a readable report for people, and
 //! `json` (DESIGN.md's shape), `jsonl` (one finding per line) and `csv` for
-//! programs. [`HuntView`] is the plain data the renderers take, filled from
-//! the pipeline's report by `hunt.rs`.
+//! programs. [`HuntView`] (in `app`, shared with the server) is the plain
+//! data the renderers take.
 
-use super::format::{table_json, write_text_table};
+use super::format::write_text_table;
 use clap::ValueEnum;
-use kql::Table;
 use serde_json::{json, Map, Value as Json};
 use std::io::{IsTerminal, Write};
 
@@ -33,81 +32,11 @@ impl HuntFormat {
     }
 }
 
-/// The outcome of a hunt, ready to render.
-#[derive(Clone, Debug, Default)]
-pub struct HuntView {
-    /// `now` of the run (RFC 3339) and the window start (`now - lookback`).
-    pub now: String,
-    pub start: String,
-    pub source: String,
-    pub rules: Vec<RuleView>,
-    /// Exclusions past their `expires` date: not applied, reported.
-    pub expired: Vec<ExpiredView>,
-}
+pub use crate::app::HuntView;
 
-#[derive(Clone, Debug, Default)]
-pub struct RuleView {
-    pub id: String,
-    pub name: String,
-    pub findings: Table,
-    /// Rows each exclusion removed, in exclusion-file order (only exclusions
-    /// that apply to this rule).
-    pub excluded: Vec<ExcludedView>,
-    /// Set when the rule failed at run time (its findings are then empty).
-    pub error: Option<String>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct ExcludedView {
-    pub name: String,
-    pub reason: String,
-    pub rows: u64,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct ExpiredView {
-    pub name: String,
-    pub expires: String,
-}
-
+/// The CLI's renderings of the shared view (`app::HuntView`; its JSON is
+/// `HuntView::to_json`).
 impl HuntView {
-    /// DESIGN.md's `hunt --format json` object (also the HTTP API's answer).
-    pub fn to_json(&self) -> Json {
-        let rules: Vec<Json> = self
-            .rules
-            .iter()
-            .map(|r| {
-                let excluded: Map<String, Json> = r
-                    .excluded
-                    .iter()
-                    .map(|e| (e.name.clone(), json!(e.rows)))
-                    .collect();
-                let mut obj = json!({
-                    "id": r.id,
-                    "name": r.name,
-                    "findings": table_json(&r.findings),
-                    "excluded": excluded,
-                });
-                if let (Some(err), Some(map)) = (&r.error, obj.as_object_mut()) {
-                    map.insert("error".into(), json!(err));
-                }
-                obj
-            })
-            .collect();
-        let expired: Vec<Json> = self
-            .expired
-            .iter()
-            .map(|e| json!({"name": e.name, "expires": e.expires}))
-            .collect();
-        json!({
-            "rules": rules,
-            "now": self.now,
-            "start": self.start,
-            "source": self.source,
-            "expired_exclusions": expired,
-        })
-    }
-
     pub fn write(&self, out: &mut dyn Write, format: HuntFormat) -> std::io::Result<()> {
         match format {
             HuntFormat::Json => {
@@ -246,7 +175,8 @@ fn csv_field(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kql::{Column, Schema, Type, Value};
+    use crate::app::{ExcludedView, RuleView};
+    use kql::{Column, Schema, Table, Type, Value};
 
     fn view() -> HuntView {
         let findings = Table {

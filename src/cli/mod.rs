@@ -14,6 +14,7 @@ mod hunt;
 mod hunt_output;
 mod query;
 mod rules;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -63,6 +64,8 @@ pub enum Command {
     Rules(rules::RulesArgs),
     /// Write seeded sample DeviceNetworkEvents data (for demos and benchmarks).
     Generate(generate::GenerateArgs),
+    /// Serve the HTTP API and the Azure Functions timer (custom handler).
+    Serve(serve::ServeArgs),
 }
 
 /// Runs one parsed command line.
@@ -72,5 +75,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Query(args) => query::run(args),
         Command::Rules(args) => rules::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

@@ -32,6 +32,7 @@
 //! if report.failed() { /* exit non-zero */ }
 //! ```
 
+pub mod device;
 pub mod exclude;
 pub mod split;
 
@@ -49,6 +50,9 @@ pub struct HuntOptions {
     pub window: TimeWindow,
     /// Bounds for the embedded engine's part of the work.
     pub limits: kql::Limits,
+    /// Keep only rows of this device (`DeviceName =~` or `DeviceId ==`),
+    /// pushed to the source ([`device`]).
+    pub device: Option<String>,
 }
 
 impl HuntOptions {
@@ -56,7 +60,14 @@ impl HuntOptions {
         HuntOptions {
             window,
             limits: kql::Limits::default(),
+            device: None,
         }
+    }
+
+    /// The same options, keeping only rows of `device`.
+    pub fn with_device(mut self, device: Option<String>) -> HuntOptions {
+        self.device = device;
+        self
     }
 }
 
@@ -189,9 +200,23 @@ fn hunt(
         rule_id: rule.id.clone(),
         source: e,
     };
-    let Some(split) = split::split(&ast) else {
+    let ctx = EvalContext {
+        now: opts.window.end,
+        limits: opts.limits.clone(),
+    };
+    let Some(mut split) = split::split(&ast) else {
         // no summarize: the whole query at the source, rows filtered
-        let table = source.query(&rule.query, opts.window).map_err(source_err)?;
+        let text = match &opts.device {
+            None => rule.query.clone(),
+            Some(device) => {
+                let schema = schema_of(&split::with_take_zero(&ast), &ctx);
+                match device_where(device, schema.as_ref(), report) {
+                    Some(op) => split::piped(&ast, op).to_string(),
+                    None => return Ok(()),
+                }
+            }
+        };
+        let table = source.query(&text, opts.window).map_err(source_err)?;
         report.rows_scanned = table.rows.len() as u64;
         report.findings = apply_exclusions(table, &active, report);
         return Ok(());
@@ -199,11 +224,13 @@ fn hunt(
 
     // Which columns the head must keep: what the summarize reads and what
     // the exclusions read, among the columns the head actually has.
-    let ctx = EvalContext {
-        now: opts.window.end,
-        limits: opts.limits.clone(),
-    };
-    let head_schema = head_schema(&split, &ctx);
+    let head_schema = schema_of(&split.head_schema_query(), &ctx);
+    if let Some(device) = &opts.device {
+        match device_where(device, head_schema.as_ref(), report) {
+            Some(op) => split.push_head(op),
+            None => return Ok(()),
+        }
+    }
     let mut columns: Option<Vec<String>> = split.summarize_names();
     if let (Some(cols), Some(schema)) = (&mut columns, &head_schema) {
         cols.retain(|c| schema.index_of(c).is_some());
@@ -240,10 +267,31 @@ fn hunt(
     Ok(())
 }
 
-/// The head's output schema, found by running it with `take 0` over empty
-/// tables of the known schemas. `None` if that fails (e.g. a table we do
-/// not know): then the head keeps every column.
-fn head_schema(split: &split::Split, ctx: &EvalContext) -> Option<kql::Schema> {
+/// The device filter over the device columns `schema` has (both when the
+/// schema is unknown: the source then judges the names). `None` after a
+/// warning when the rows have neither column: the rule cannot be narrowed
+/// to one device, so it reports no findings for it.
+fn device_where(
+    device: &str,
+    schema: Option<&kql::Schema>,
+    report: &mut RuleReport,
+) -> Option<kql::ast::Operator> {
+    let has = |c: &str| schema.is_none_or(|s| s.index_of(c).is_some());
+    let op = device::filter(device, has(device::DEVICE_NAME), has(device::DEVICE_ID));
+    if op.is_none() {
+        report.warnings.push(format!(
+            "the rule's rows have no {} or {} column: no findings for a device hunt",
+            device::DEVICE_NAME,
+            device::DEVICE_ID
+        ));
+    }
+    op
+}
+
+/// The output schema of `q` (a query ending in `take 0`), found by running
+/// it over empty tables of the known schemas. `None` if that fails (e.g. a
+/// table we do not know): then the head keeps every column.
+fn schema_of(q: &kql::ast::Query, ctx: &EvalContext) -> Option<kql::Schema> {
     let mut catalog = MemoryCatalog::new();
     for (name, schema) in known_tables() {
         catalog.insert(
@@ -254,8 +302,7 @@ fn head_schema(split: &split::Split, ctx: &EvalContext) -> Option<kql::Schema> {
             },
         );
     }
-    let q = split.head_schema_query();
-    let plan = kql::plan(&q, &catalog).ok()?;
+    let plan = kql::plan(q, &catalog).ok()?;
     kql::run(&plan, &catalog, ctx).ok().map(|t| t.schema)
 }
 

@@ -88,7 +88,44 @@ fn name(n: &str) -> Expr {
     )
 }
 
+/// `query` with `op` piped onto its final pipeline (the lets kept).
+pub fn piped(query: &Query, op: Operator) -> Query {
+    let mut q = query.clone();
+    if let Some(s) = q
+        .statements
+        .iter_mut()
+        .rev()
+        .find(|s| matches!(s.kind, StatementKind::Expr(_)))
+    {
+        if let StatementKind::Expr(e) = &mut s.kind {
+            *e = pipe(e.clone(), op);
+        }
+    }
+    q
+}
+
+/// `query | take 0`: its output schema, with no rows.
+pub fn with_take_zero(query: &Query) -> Query {
+    piped(query, take_zero())
+}
+
+fn take_zero() -> Operator {
+    Operator {
+        kind: OperatorKind::Take(Expr::new(
+            ExprKind::Literal(kql::ast::Literal::Long(0)),
+            Span::default(),
+        )),
+        span: Span::default(),
+    }
+}
+
 impl Split {
+    /// Adds `op` at the end of the head (before the `project` of
+    /// [`Split::head_query`]): a filter the source applies.
+    pub fn push_head(&mut self, op: Operator) {
+        self.head = pipe(self.head.clone(), op);
+    }
+
     /// Names the tail's summarize reads (columns, and possibly `let`
     /// names: the caller intersects with the head's columns). `None` when
     /// it reads `*` (every column).
@@ -131,16 +168,7 @@ impl Split {
 
     /// The head with `| take 0`: its output schema, with no rows.
     pub fn head_schema_query(&self) -> Query {
-        let head = pipe(
-            self.head.clone(),
-            Operator {
-                kind: OperatorKind::Take(Expr::new(
-                    ExprKind::Literal(kql::ast::Literal::Long(0)),
-                    Span::default(),
-                )),
-                span: Span::default(),
-            },
-        );
+        let head = pipe(self.head.clone(), take_zero());
         self.query_with(head, &self.lets)
     }
 

@@ -110,9 +110,67 @@ pub fn run(
     exec::execute(plan, catalog, ctx)
 }
 
+/// `s` as a KQL string literal: `"..."` with `\\`, `\"`, `\n`, `\r`, `\t` and
+/// other control characters escaped, so the value can be placed in query
+/// text built by a program and reads back as exactly `s` (the printer of
+/// [`ast`] writes string literals the same way). Use it for every value that
+/// comes from outside (an HTTP caller's device name): never splice raw text.
+///
+/// ```
+/// let q = format!("T | where DeviceName =~ {}", kql::quote_string("a\"b|c"));
+/// assert_eq!(q, r#"T | where DeviceName =~ "a\"b|c""#);
+/// assert!(kql::parse(&q).is_ok());
+/// ```
+pub fn quote_string(s: &str) -> String {
+    ast::Literal::String(s.to_string()).to_string()
+}
+
 /// Parse, plan and run in one call.
 pub fn query(text: &str, catalog: &dyn Catalog, ctx: &EvalContext) -> Result<Table, Error> {
     let q = parser::parse_query(text, &ctx.limits).map_err(Error::Parse)?;
     let p = plan::plan_query(&q, catalog).map_err(Error::Plan)?;
     Ok(exec::execute(&p, catalog, ctx)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hostile values read back as exactly themselves, as one literal.
+    #[test]
+    fn quote_string_round_trips_hostile_values() {
+        for value in [
+            "",
+            "plain-host.contoso.com",
+            "a\"b",
+            "a'b",
+            "back\\slash\\",
+            "\\\"",
+            "line\nbreak\r\n",
+            "tab\there",
+            "x\" | take 1 //",
+            "x\"; drop table T; //",
+            "// comment",
+            "| where 1 == 1",
+            "nul\u{0}bell\u{7}esc\u{1b}del\u{7f}",
+            "unicode: ünïcødé ✓ 𝔘 \u{202e}rtl \u{2028}sep",
+            "@\"verbatim\"",
+            "```fence```",
+            "{{ }} $left ['x']",
+        ] {
+            let lit = quote_string(value);
+            let text = format!("print x = {lit}");
+            let q = parse(&text).unwrap_or_else(|d| panic!("{value:?}: {text}: {d}"));
+            let catalog = MemoryCatalog::new();
+            let t = query(&text, &catalog, &EvalContext::new(0))
+                .unwrap_or_else(|e| panic!("{value:?}: {text}: {e}"));
+            assert_eq!(
+                t.rows,
+                vec![vec![Value::String(value.into())]],
+                "{value:?} via {text}"
+            );
+            assert_eq!(q.statements.len(), 1, "{value:?} via {text}");
+            assert!(!lit.contains('\n') && !lit.contains('\r'), "{lit}");
+        }
+    }
 }

@@ -7,5 +7,6 @@ pub mod pipeline;
 pub mod report;
 pub mod rule;
 pub mod sample;
+pub mod serve;
 pub mod sink;
 pub mod source;

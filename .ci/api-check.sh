@@ -6,11 +6,12 @@
 #      it serves at /api/openapi.json: a bounded number of generated requests
 #      per operation (valid and invalid), failing on any 5xx answer, an
 #      undocumented status code, content type or header, or a body that does
-#      not match its schema.
+#      not match its schema; then a short pass with RMMHUNT_API_AUTH=key and
+#      no key sent (the 401 answers against the document).
 # Tools are pinned in .ci/requirements-api.txt and live in .ci/.venv-api
 # (gitignored). The server is always stopped. Environment knobs:
 #   RMMHUNT_BIN        the binary (default target/release/rmmhunt, built if missing)
-#   API_CHECK_EXAMPLES generated requests per operation and phase (default 25)
+#   API_CHECK_EXAMPLES generated requests per operation and phase (default 100)
 #   API_CHECK_SEED     schemathesis seed (default 1: the same requests each run)
 set -euo pipefail
 
@@ -19,7 +20,7 @@ root=$(pwd)
 venv=.ci/.venv-api
 requirements=.ci/requirements-api.txt
 bin=${RMMHUNT_BIN:-target/release/rmmhunt}
-examples=${API_CHECK_EXAMPLES:-25}
+examples=${API_CHECK_EXAMPLES:-100}
 seed=${API_CHECK_SEED:-1}
 
 # --- tools -------------------------------------------------------------------
@@ -43,65 +44,80 @@ echo "api-check: openapi-spec-validator src/serve/openapi.json"
 if [ ! -x "$bin" ]; then
     cargo build --release
 fi
-port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
 log=$(mktemp)
 # schemathesis keeps a cache (.schemathesis/) in its working directory.
 workdir=$(mktemp -d)
 server=""
-cleanup() {
+stop_server() {
     if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
         kill "$server" 2>/dev/null || true
         for _ in $(seq 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
         kill -9 "$server" 2>/dev/null || true
     fi
+    server=""
+}
+cleanup() {
+    stop_server
     rm -rf "$log" "$workdir"
 }
 trap cleanup EXIT
 
-echo "api-check: $bin serve --port $port (RMMHUNT_API_AUTH=none, sample data)"
-# A clean environment: no Azure settings, no Functions host, the sample data.
-env -i PATH="$PATH" HOME="${HOME:-/root}" RMMHUNT_API_AUTH=none RUST_LOG=warn \
-    "$bin" serve --port "$port" >"$log" 2>&1 &
-server=$!
-
-ready=""
-for _ in $(seq 100); do
-    if ! kill -0 "$server" 2>/dev/null; then
-        break
-    fi
-    if "$venv/bin/python" - "$base/" <<'PY' 2>/dev/null; then
+# start_server VAR=VALUE...: `rmmhunt serve` on a free port with only these
+# settings (no Azure, no Functions host: the sample data); sets $base.
+start_server() {
+    local port
+    port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    base="http://127.0.0.1:$port"
+    echo "api-check: $bin serve --port $port ($(printf '%s ' "$@" | sed 's/\(KEY=\)[^ ]*/\1***/g')sample data)"
+    env -i PATH="$PATH" HOME="${HOME:-/root}" RUST_LOG=warn "$@" \
+        "$bin" serve --port "$port" >"$log" 2>&1 &
+    server=$!
+    for _ in $(seq 100); do
+        kill -0 "$server" 2>/dev/null || break
+        if "$venv/bin/python" - "$base/" <<'PY' 2>/dev/null; then
 import sys, urllib.request
 with urllib.request.urlopen(sys.argv[1], timeout=2) as r:
     sys.exit(0 if r.status == 200 else 1)
 PY
-        ready=yes
-        break
-    fi
-    sleep 0.2
-done
-if [ -z "$ready" ]; then
+            return 0
+        fi
+        sleep 0.2
+    done
     echo "api-check: the server did not answer GET / within 20 s; its output:" >&2
     cat "$log" >&2
     exit 1
-fi
+}
 
-echo "api-check: schemathesis ($examples examples per operation, seed $seed)"
-set +e
-(cd "$workdir" && "$root/$venv/bin/schemathesis" run "$base/api/openapi.json" \
-    --url "$base" \
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
-    --phases examples,coverage,fuzzing \
-    --max-examples "$examples" \
-    --seed "$seed" \
-    --workers 2 \
-    --request-timeout 60 \
-    --suppress-health-check too_slow)
-status=$?
-set -e
-if [ "$status" -ne 0 ]; then
-    echo "api-check: schemathesis failed (exit $status); the server's output:" >&2
-    tail -n 50 "$log" >&2
-    exit "$status"
-fi
+# run_schemathesis SCHEMA EXAMPLES: generated requests against $base.
+run_schemathesis() {
+    echo "api-check: schemathesis $1 ($2 examples per operation, seed $seed)"
+    set +e
+    (cd "$workdir" && "$root/$venv/bin/schemathesis" run "$1" \
+        --url "$base" \
+        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+        --phases examples,coverage,fuzzing \
+        --max-examples "$2" \
+        --seed "$seed" \
+        --workers 2 \
+        --request-timeout 60 \
+        --suppress-health-check too_slow)
+    local status=$?
+    set -e
+    if [ "$status" -ne 0 ]; then
+        echo "api-check: schemathesis failed (exit $status); the server's output:" >&2
+        tail -n 50 "$log" >&2
+        exit "$status"
+    fi
+}
+
+# The API open (RMMHUNT_API_AUTH=none), its document as the server serves it.
+start_server RMMHUNT_API_AUTH=none
+run_schemathesis "$base/api/openapi.json" "$examples"
+stop_server
+
+# The API behind a key nobody sends: every /api/* answer is the documented 401.
+start_server RMMHUNT_API_AUTH=key RMMHUNT_API_KEY="api-check-$RANDOM-$RANDOM-not-sent"
+run_schemathesis "$root/src/serve/openapi.json" 5
+stop_server
+
 echo "api-check: ok"

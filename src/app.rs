@@ -23,6 +23,7 @@ use crate::pipeline::exclude::ExclusionSet;
 use crate::pipeline::{run_rule, HuntOptions, HuntReport, RuleReport};
 use crate::rule::{self, Rule};
 use crate::sample::{self, GenerateOptions, SampleFormat};
+use crate::sink::logs_ingestion::LogsIngestionSink;
 use crate::sink::sentinel::{self, DryRunSink, SentinelSink};
 use crate::sink::{Sink, SinkSummary};
 use crate::source::defender::DefenderSource;
@@ -337,9 +338,12 @@ impl App {
                 Err(e) => errors.extend(e),
             }
         }
-        // Logs Ingestion (RMMHUNT_LOGS_INGESTION_*; `None` when not set) goes
-        // here, one line:
-        // match crate::sink::logs_ingestion::LogsIngestionSink::from_config(&az.config, az.http.clone(), az.tokens.clone()) { Ok(Some(s)) => sinks.push(Box::new(s)), Ok(None) => {} Err(e) => errors.push(e) }
+        // Logs Ingestion (RMMHUNT_LOGS_INGESTION_*; `None` when not set).
+        match LogsIngestionSink::from_config(&az.config, az.http.clone(), az.tokens.clone()) {
+            Ok(Some(s)) => sinks.push(Box::new(s)),
+            Ok(None) => {}
+            Err(e) => errors.push(format!("logs ingestion: {e}")),
+        }
         if errors.is_empty() {
             Ok(sinks)
         } else {
@@ -407,6 +411,7 @@ impl App {
                         let message = e.to_string();
                         let summary = match e {
                             crate::sink::SinkError::Several { summary, .. } => summary,
+                            crate::sink::SinkError::Ingestion { summary, .. } => *summary,
                             _ => SinkSummary::default(),
                         };
                         SinkFailure { message, summary }

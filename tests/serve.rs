@@ -1104,6 +1104,12 @@ fn the_timer_writes_incidents_through_the_fake_azure_once() {
         ("RMMHUNT_SENTINEL_WORKSPACE", "ws-sentinel".to_string()),
         ("RMMHUNT_REQUEST_DEADLINE_SECS", "60".to_string()),
     ];
+    // the second sink: findings to the Logs Ingestion API of the fake
+    let ingestion = fake.logs_ingestion_env();
+    let mut envs = envs;
+    for (k, v) in &ingestion {
+        envs.push((k.as_str(), v.clone()));
+    }
     let server = Server::start(&envs, &[]);
     let (status, health) = {
         let (s, b) = http(server.port, "GET", "/api/health", &[], "");
@@ -1111,7 +1117,10 @@ fn the_timer_writes_incidents_through_the_fake_azure_once() {
     };
     assert_eq!(status, 200);
     assert_eq!(health["source"], "log-analytics");
-    assert_eq!(health["sinks"], json!(["sentinel-incidents"]));
+    assert_eq!(
+        health["sinks"],
+        json!(["sentinel-incidents", "logs-ingestion"])
+    );
 
     let (status, first) = server.post("/HuntTimer", &[], &fixture("timer_past_due.json"));
     assert_eq!(status, 200, "{first}");
@@ -1120,6 +1129,23 @@ fn the_timer_writes_incidents_through_the_fake_azure_once() {
         !incidents.is_empty(),
         "the timer created incidents: {first}"
     );
+    // one record per finding row, each naming the rule and a device with
+    // an incident
+    let records = fake.ingested_records("Custom-RmmHuntFindings_CL");
+    assert!(!records.is_empty(), "the timer ingested findings: {first}");
+    for r in &records {
+        assert_eq!(r["RuleId"], RULE, "{r}");
+        assert!(
+            r["DeviceName"].as_str().is_some_and(|d| !d.is_empty()),
+            "{r}"
+        );
+        assert!(r["Finding"].is_object(), "{r}");
+    }
+    let devices: std::collections::BTreeSet<String> = records
+        .iter()
+        .filter_map(|r| r["DeviceId"].as_str().map(String::from))
+        .collect();
+    assert_eq!(devices.len(), incidents.len(), "one incident per device");
     let created = |fake: &FakeAzure| {
         fake.requests_to(Api::Arm)
             .iter()

@@ -52,6 +52,9 @@ RMMHUNT_ARM_ENDPOINT, RMMHUNT_ARM_AUDIENCE, RMMHUNT_INCIDENTS_API_VERSION (2025-
 RMMHUNT_INCIDENT_SEVERITY (Medium); the token comes from RMMHUNT_CREDENTIAL (auto: a
 service principal, else the managed identity, else the Azure CLI login).
 A closed incident is never reopened: new activity after closure opens a new incident.
+With --incidents, findings also go to the Logs Ingestion API (one record per row in
+RmmHuntFindings_CL) when RMMHUNT_LOGS_INGESTION_ENDPOINT and RMMHUNT_LOGS_INGESTION_DCR_ID
+are set.
 
 Examples:
   rmmhunt hunt

@@ -318,6 +318,7 @@ fn with_incidents(mut view: Json_, runs: &[RuleRun], written: bool) -> Json_ {
                 "created": total.created,
                 "updated": total.updated,
                 "unchanged": total.unchanged,
+                "ingested": total.ingested,
                 "actions": total.actions,
             }),
         );

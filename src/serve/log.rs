@@ -43,14 +43,6 @@ impl Trigger {
 
 /// Rows the Logs Ingestion sink took for a rule (its summary has no
 /// counter of its own yet: the rows of a successful write).
-fn ingested(run: &RuleRun) -> usize {
-    run.sinks
-        .iter()
-        .filter(|(name, r)| name == "logs-ingestion" && r.is_ok())
-        .map(|_| run.report.findings.rows.len())
-        .sum()
-}
-
 /// The `hunt finished` line of one rule.
 pub fn rule_finished(trigger: Trigger, request_id: &str, run: &RuleRun) {
     let r = &run.report;
@@ -85,7 +77,7 @@ pub fn rule_finished(trigger: Trigger, request_id: &str, run: &RuleRun) {
             excluded_by = %excluded_by,
             incidents_created = sinks.created,
             incidents_updated = sinks.updated,
-            findings_ingested = ingested(run),
+            findings_ingested = sinks.ingested,
             duration_ms,
             "hunt finished"
         ),
@@ -99,7 +91,7 @@ pub fn rule_finished(trigger: Trigger, request_id: &str, run: &RuleRun) {
             excluded_by = %excluded_by,
             incidents_created = sinks.created,
             incidents_updated = sinks.updated,
-            findings_ingested = ingested(run),
+            findings_ingested = sinks.ingested,
             duration_ms,
             error = %error,
             "hunt finished"

@@ -15,11 +15,11 @@ rules/ and examples/exclusions.yaml.
 
   --out DIR       folder for the zip (default: <repo>/dist)
   --binary PATH   ship this Linux x86-64 binary instead of building one
-  --no-build      ship target/x86_64-unknown-linux-gnu/release/rmmhunt as it is
+  --no-build      ship target/x86_64-unknown-linux-gnu/dist/rmmhunt as it is
   -h, --help      this text
 
 Without --binary/--no-build it runs
-  cargo build --release --locked --target x86_64-unknown-linux-gnu -p rmmhunt --bin rmmhunt
+  cargo build --profile dist --locked --target x86_64-unknown-linux-gnu -p rmmhunt --bin rmmhunt
 ";
 
 struct Args {

@@ -349,6 +349,19 @@ impl Raw {
             .filter(|s| !s.is_empty())
     }
 
+    /// A comma-separated setting: its non-empty items, trimmed.
+    fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .map(|s| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Checks everything and returns every problem.
     pub fn validate(&self) -> Result<Validated, ConfigErrors> {
         let mut errs: Vec<ConfigError> = Vec::new();
@@ -370,16 +383,7 @@ impl Raw {
                 }
             },
         };
-        let data = self
-            .get("RMMHUNT_DATA")
-            .map(|s| {
-                s.split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let data = self.list("RMMHUNT_DATA");
         let workspace_id = self.get("RMMHUNT_WORKSPACE_ID").map(String::from);
         if let Some(w) = &workspace_id {
             if uuid::Uuid::parse_str(w).is_err() {
@@ -592,16 +596,7 @@ impl Raw {
                 );
             }
         }
-        let disabled_rules = self
-            .get("RMMHUNT_DISABLED_RULES")
-            .map(|s| {
-                s.split(',')
-                    .map(str::trim)
-                    .filter(|p| !p.is_empty())
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let disabled_rules = self.list("RMMHUNT_DISABLED_RULES");
 
         let api_auth = match self.get("RMMHUNT_API_AUTH") {
             None if port.is_some() => Some(ApiAuth::Host),

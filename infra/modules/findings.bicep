@@ -180,7 +180,9 @@ resource publisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 // Runs hourly and alerts on records ingested in the last hour whose
 // activity (rule, device, URL, LastSeen) was not ingested before: every hunt
 // re-finds what is still inside its 5-day window, and that must not alert
-// again. Alerts for one host are still grouped into one incident for 5 days.
+// again; several runs within the hour collapse to one row. Alerts for one
+// host are still grouped into one incident for 5 days. The query was checked
+// with Kusto.Language: it binds and returns the columns of the table.
 resource rule 'Microsoft.SecurityInsights/alertRules@2025-09-01' = {
   scope: workspace
   name: guid(workspace.id, namePrefix, 'rmmhunt-findings-rule')
@@ -190,11 +192,6 @@ resource rule 'Microsoft.SecurityInsights/alertRules@2025-09-01' = {
     description: 'A finding written by rmmhunt (remote-management tool abuse hunt) to ${tableName}. Entities: the device, the remote URL and IP, the initiating account.'
     severity: alertSeverity
     enabled: true
-    // Every timer run re-sends the findings of its whole 5-day window, so
-    // only new activity may alert: a (rule, device, URL, LastSeen) already
-    // ingested before the last hour is dropped, and several runs within the
-    // hour collapse to one row. (Checked with Kusto.Language: the query
-    // binds and returns the table's columns.)
     query: 'let recent = ${tableName}\n    | where ingestion_time() > ago(1h);\nlet seen = ${tableName}\n    | where ingestion_time() between (ago(6d) .. ago(1h))\n    | distinct RuleId, DeviceId, RemoteUrl, LastSeen;\nrecent\n| join kind=leftanti seen on RuleId, DeviceId, RemoteUrl, LastSeen\n| summarize arg_max(TimeGenerated, *) by RuleId, DeviceId, RemoteUrl\n| project TimeGenerated, RunId, RuleId, RuleName, Tactics, Techniques, DeviceId, DeviceName, RemoteUrl, RemoteIP, AccountName, FirstSeen, LastSeen, EventCount, Finding'
     queryFrequency: 'PT1H'
     queryPeriod: 'P6D'

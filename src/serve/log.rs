@@ -66,35 +66,29 @@ pub fn rule_finished(trigger: Trigger, request_id: &str, run: &RuleRun) {
         (None, true) => None,
     };
     let duration_ms = u64::try_from(run.duration.as_millis()).unwrap_or(u64::MAX);
+    // one field list for both levels (the level of a tracing event is part
+    // of its static metadata, hence a macro)
+    macro_rules! finished {
+        ($level:ident $(, $extra:tt)*) => {
+            tracing::$level!(
+                trigger = trigger.as_str(),
+                request_id,
+                rule_id = %r.id,
+                rows_scanned = r.rows_scanned,
+                findings = r.findings.rows.len(),
+                excluded,
+                excluded_by = %excluded_by,
+                incidents_created = sinks.created,
+                incidents_updated = sinks.updated,
+                findings_ingested = sinks.ingested,
+                duration_ms,
+                $($extra)*
+                "hunt finished"
+            )
+        };
+    }
     match error {
-        None => tracing::info!(
-            trigger = trigger.as_str(),
-            request_id,
-            rule_id = %r.id,
-            rows_scanned = r.rows_scanned,
-            findings = r.findings.rows.len(),
-            excluded,
-            excluded_by = %excluded_by,
-            incidents_created = sinks.created,
-            incidents_updated = sinks.updated,
-            findings_ingested = sinks.ingested,
-            duration_ms,
-            "hunt finished"
-        ),
-        Some(error) => tracing::error!(
-            trigger = trigger.as_str(),
-            request_id,
-            rule_id = %r.id,
-            rows_scanned = r.rows_scanned,
-            findings = r.findings.rows.len(),
-            excluded,
-            excluded_by = %excluded_by,
-            incidents_created = sinks.created,
-            incidents_updated = sinks.updated,
-            findings_ingested = sinks.ingested,
-            duration_ms,
-            error = %error,
-            "hunt finished"
-        ),
+        None => finished!(info),
+        Some(error) => finished!(error, error = %error,),
     }
 }

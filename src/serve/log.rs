@@ -69,7 +69,7 @@ pub fn rule_finished(trigger: Trigger, request_id: &str, run: &RuleRun) {
     // one field list for both levels (the level of a tracing event is part
     // of its static metadata, hence a macro)
     macro_rules! finished {
-        ($level:ident $(, $extra:tt)*) => {
+        ($level:ident $(, $($extra:tt)+)?) => {
             tracing::$level!(
                 trigger = trigger.as_str(),
                 request_id,
@@ -82,7 +82,7 @@ pub fn rule_finished(trigger: Trigger, request_id: &str, run: &RuleRun) {
                 incidents_updated = sinks.updated,
                 findings_ingested = sinks.ingested,
                 duration_ms,
-                $($extra)*
+                $($($extra)+)?
                 "hunt finished"
             )
         };

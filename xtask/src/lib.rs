@@ -8,6 +8,7 @@
 
 pub mod glibc;
 pub mod package;
+pub mod zig;
 
 use std::path::PathBuf;
 

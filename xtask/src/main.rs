@@ -7,7 +7,7 @@ use xtask::glibc::FUNCTIONS_MIN_GLIBC;
 use xtask::package::{self, PackageOptions};
 
 const USAGE: &str = "\
-Usage: cargo xtask package [--out DIR] [--binary PATH] [--no-build]
+Usage: cargo xtask package [--out DIR] [--binary PATH] [--no-build] [--host-glibc]
 
 Builds the Azure Functions zip (DIR/rmmhunt-functions.zip, DIR defaults to dist/):
 host.json and the function folders at its root, the rmmhunt binary (mode 0755),
@@ -16,16 +16,21 @@ rules/ and examples/exclusions.yaml.
   --out DIR       folder for the zip (default: <repo>/dist)
   --binary PATH   ship this Linux x86-64 binary instead of building one
   --no-build      ship target/x86_64-unknown-linux-gnu/dist/rmmhunt as it is
+  --host-glibc    link against this machine's glibc (default: glibc 2.31 through
+                  zig cc from PyPI, so the binary starts on Debian 11 and 12 workers)
   -h, --help      this text
 
 Without --binary/--no-build it runs
   cargo build --profile dist --locked --target x86_64-unknown-linux-gnu -p rmmhunt --bin rmmhunt
+with zig cc as the linker (ziglang from PyPI in target/xtask-zig/venv), and fails when
+the binary needs a glibc newer than 2.31.
 ";
 
 struct Args {
     out: Option<PathBuf>,
     binary: Option<PathBuf>,
     no_build: bool,
+    host_glibc: bool,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
@@ -38,6 +43,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String>
         out: None,
         binary: None,
         no_build: false,
+        host_glibc: false,
     };
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -45,6 +51,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String>
             "--out" => parsed.out = Some(value("--out")?.into()),
             "--binary" => parsed.binary = Some(value("--binary")?.into()),
             "--no-build" => parsed.no_build = true,
+            "--host-glibc" => parsed.host_glibc = true,
             "-h" | "--help" => return Ok(None),
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -75,10 +82,19 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> Result<(), package::PackageError> {
     let root = xtask::repo_root();
+    // a binary built here with zig must fit the oldest worker image
+    let must_fit = !args.host_glibc && args.binary.is_none() && !args.no_build;
     let binary = match (args.binary, args.no_build) {
         (Some(path), _) => path,
         (None, true) => package::default_binary(&root),
-        (None, false) => package::build_release(&root)?,
+        (None, false) => {
+            let linker = if args.host_glibc {
+                None
+            } else {
+                Some(xtask::zig::prepare(&root, FUNCTIONS_MIN_GLIBC)?)
+            };
+            package::build_release(&root, linker.as_deref())?
+        }
     };
     let out_dir = args.out.unwrap_or_else(|| root.join("dist"));
     let report = package::package(&PackageOptions {
@@ -128,6 +144,11 @@ fn run(args: Args) -> Result<(), package::PackageError> {
     for w in &report.warnings {
         eprintln!("warning: {w}");
     }
+    if must_fit && g.exceeds(FUNCTIONS_MIN_GLIBC) {
+        return Err(package::PackageError::Build(format!(
+            "linked for glibc {FUNCTIONS_MIN_GLIBC}, but the binary needs more (see above)"
+        )));
+    }
     Ok(())
 }
 
@@ -141,9 +162,18 @@ mod tests {
 
     #[test]
     fn parses_the_package_flags() {
-        let a = args(&["package", "--out", "/tmp/d", "--binary", "/b", "--no-build"])
-            .unwrap()
-            .unwrap();
+        let a = args(&[
+            "package",
+            "--out",
+            "/tmp/d",
+            "--binary",
+            "/b",
+            "--no-build",
+            "--host-glibc",
+        ])
+        .unwrap()
+        .unwrap();
+        assert!(a.host_glibc);
         assert_eq!(a.out, Some(PathBuf::from("/tmp/d")));
         assert_eq!(a.binary, Some(PathBuf::from("/b")));
         assert!(a.no_build);

@@ -352,9 +352,16 @@ pub fn read_entry(path: &Path, name: &str) -> Result<Vec<u8>, PackageError> {
 /// --bin rmmhunt` (`dist`: the release profile without debug info, symbols
 /// stripped — a seventh of the size); returns the path of the built binary, taken from cargo's JSON
 /// messages (so `CARGO_TARGET_DIR` and friends are honoured).
-pub fn build_release(root: &Path) -> Result<PathBuf, PackageError> {
+///
+/// `linker`: the linker cargo uses for the target (the zig wrapper of
+/// [`crate::zig`]); `None`: the system's.
+pub fn build_release(root: &Path, linker: Option<&Path>) -> Result<PathBuf, PackageError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
+    let mut cmd = Command::new(cargo);
+    if let Some(linker) = linker {
+        cmd.env("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER", linker);
+    }
+    let output = cmd
         .current_dir(root)
         .args([
             "build",

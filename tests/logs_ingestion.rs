@@ -558,18 +558,44 @@ fn auth_and_routing_failures_stop_at_once_and_show_no_token() {
     assert_eq!(ingestion_requests(&fake).len(), 1);
     assert!(!text.contains("fake."), "{text}");
 
-    // Revoked tokens: 401 from the API; the error names no token.
+    // A revoked token: the 401 drops it from the cache and the batch goes
+    // through with a new one (one more token request, nothing lost).
     let fake = start();
     let sink = sink_for(&fake, &[]);
     sink.write(&seed_rule(), &wide_table(1, 1))
         .unwrap_or_else(|e| panic!("{e}"));
+    let issued = fake.tokens_issued();
     fake.revoke_tokens();
+    let s = sink
+        .write(&seed_rule(), &wide_table(3, 1))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.ingested, 3);
+    assert_eq!(fake.tokens_issued(), issued + 1);
+    assert_eq!(fake.ingested().len(), 4);
+
+    // A 401 that a new token does not cure: one retry, then the error,
+    // which names no token.
+    let fake = start();
+    let sink = sink_for(&fake, &[]);
+    fake.push_faults(
+        Api::LogsIngestion,
+        Fault::Status {
+            status: 401,
+            retry_after_secs: None,
+        },
+        2,
+    );
     let (_, failed, _, _, source, _, text) =
         ingestion_error(sink.write(&seed_rule(), &wide_table(3, 1)));
     assert_eq!(failed, 3);
     assert!(
         matches!(source, HttpError::Status { status: 401, .. }),
         "{source:?}"
+    );
+    assert_eq!(
+        ingestion_requests(&fake).len(),
+        2,
+        "one retry with a new token"
     );
     assert!(!text.contains("fake."), "{text}");
 

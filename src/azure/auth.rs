@@ -84,6 +84,19 @@ pub type TokenFuture<'a> =
 /// Gives bearer tokens for a scope (`https://api.loganalytics.io/.default`).
 pub trait TokenProvider: Send + Sync {
     fn token<'a>(&'a self, scope: &'a str) -> TokenFuture<'a>;
+
+    /// The API refused `rejected` (401): forget it if it is still the one
+    /// cached for `scope`, so the next [`TokenProvider::token`] fetches a
+    /// new one (a revoked or rotated token). Providers without a cache
+    /// have nothing to forget.
+    fn invalidate<'a>(
+        &'a self,
+        scope: &'a str,
+        rejected: &'a Secret,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        let _ = (scope, rejected);
+        Box::pin(async {})
+    }
 }
 
 /// `https://x/.default` → `https://x` (managed identity and the CLI take a
@@ -182,6 +195,21 @@ impl<P: TokenProvider> TokenProvider for CachedTokens<P> {
                     }
                     _ => Err(e),
                 },
+            }
+        })
+    }
+
+    fn invalidate<'a>(
+        &'a self,
+        scope: &'a str,
+        rejected: &'a Secret,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move {
+            let slot = self.slot(scope);
+            let mut cached = slot.lock().await;
+            // another caller may have replaced it already: keep that one
+            if cached.as_ref().is_some_and(|t| t.token == *rejected) {
+                *cached = None;
             }
         })
     }
@@ -560,6 +588,47 @@ mod tests {
             audience_to_scope("https://x/.default"),
             "https://x/.default"
         );
+    }
+
+    /// Hands out `t1`, `t2`, ... and counts calls.
+    struct Counter(std::sync::atomic::AtomicUsize);
+
+    impl TokenProvider for Counter {
+        fn token<'a>(&'a self, _scope: &'a str) -> TokenFuture<'a> {
+            let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            Box::pin(async move {
+                Ok(AccessToken {
+                    token: Secret::new(format!("t{n}")),
+                    expires_on: SystemTime::now() + Duration::from_secs(3600),
+                })
+            })
+        }
+    }
+
+    #[test]
+    fn invalidate_drops_only_the_rejected_token() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        rt.block_on(async {
+            let c = CachedTokens::new(Counter(Default::default()));
+            let s = "https://x/.default";
+            let first = c.token(s).await.map(|t| t.token).ok();
+            assert_eq!(first, Some(Secret::new("t1")));
+            // a stale rejection (not the cached token) changes nothing
+            c.invalidate(s, &Secret::new("t0")).await;
+            assert_eq!(
+                c.token(s).await.map(|t| t.token).ok(),
+                Some(Secret::new("t1"))
+            );
+            // the cached token rejected: the next call fetches a new one
+            c.invalidate(s, &Secret::new("t1")).await;
+            assert_eq!(
+                c.token(s).await.map(|t| t.token).ok(),
+                Some(Secret::new("t2"))
+            );
+            assert_eq!(c.inner.0.load(std::sync::atomic::Ordering::SeqCst), 2);
+        });
     }
 
     #[test]

@@ -6,7 +6,10 @@
 //! id.
 //!
 //! Bearer tokens are added per attempt from a [`TokenProvider`] and never
-//! logged: [`redacted_headers`] is what any request log must print.
+//! logged: [`redacted_headers`] is what any request log must print. A 401
+//! (a token revoked or signed with rotated keys before it expired) makes the
+//! provider forget that token and the request is sent once more with a new
+//! one; a second 401 is final.
 //! Nothing here knows a particular API's URLs or body shapes.
 
 use super::auth::{AuthError, TokenProvider};
@@ -183,6 +186,8 @@ impl HttpClient {
         let start = Instant::now();
         let deadline = start + self.policy.deadline;
         let mut attempt: u32 = 0;
+        // one fresh token after a 401 (a revoked or rotated token)
+        let mut refreshed_after_401 = false;
         loop {
             attempt += 1;
             let now = Instant::now();
@@ -201,9 +206,13 @@ impl HttpClient {
                 b = b.json(body);
             }
             let mut token_failure = None;
+            let mut sent_token = None;
             if let (Some(scope), Some(tp)) = (req.scope, tokens) {
                 match tokio::time::timeout(left, tp.token(scope)).await {
-                    Ok(Ok(t)) => b = b.bearer_auth(t.token.expose()),
+                    Ok(Ok(t)) => {
+                        b = b.bearer_auth(t.token.expose());
+                        sent_token = Some(t.token);
+                    }
                     // A throttled or failing token endpoint (managed identity
                     // endpoints answer 429/5xx while they warm up) is retried
                     // like the API call itself; anything else is final.
@@ -263,6 +272,21 @@ impl HttpClient {
                                 });
                             }
                             let err = status_error(req.api, status, &headers, &body);
+                            if let (
+                                StatusCode::UNAUTHORIZED,
+                                false,
+                                Some(scope),
+                                Some(tp),
+                                Some(sent),
+                            ) = (status, refreshed_after_401, req.scope, tokens, &sent_token)
+                            {
+                                // The token was refused before it expired
+                                // (revoked, rotated keys): drop it from the
+                                // cache and try once more with a new one.
+                                refreshed_after_401 = true;
+                                tp.invalidate(scope, sent).await;
+                                continue;
+                            }
                             if !retryable(status) {
                                 return Err(err);
                             }

@@ -9,6 +9,7 @@ use axum::Router;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rmmhunt::config::{ApiAuth, EntraAuth, Secret};
 use rmmhunt::serve::auth::{require, Authorizer};
+use rmmhunt::serve::problem::finish;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -91,6 +92,8 @@ fn guarded(auth: Authorizer) -> Router {
             Arc::new(auth),
             require,
         ))
+        // outermost, as in the server: renders the problem bodies
+        .layer(axum::middleware::from_fn(finish))
 }
 
 fn claims() -> Value {
@@ -248,9 +251,16 @@ async fn problem_carries_a_valid_caller_request_id_only() {
     let a = call(&app, &[("x-request-id", b"abc-123.X_y")]).await;
     let body: Value = serde_json::from_str(&a.body).unwrap();
     assert_eq!(body["request_id"], "abc-123.X_y");
+    // an invalid caller id is not echoed: a new UUID v4 stands in (the
+    // contract's rule, as for every other problem)
     let a = call(&app, &[("x-request-id", b"has space")]).await;
     let body: Value = serde_json::from_str(&a.body).unwrap();
-    assert_eq!(body["request_id"], Value::Null);
+    let id = body["request_id"].as_str().unwrap_or_default();
+    assert_eq!(
+        uuid::Uuid::parse_str(id).map(|u| u.get_version_num()).ok(),
+        Some(4),
+        "{body}"
+    );
 }
 
 #[tokio::test]

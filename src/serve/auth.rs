@@ -24,9 +24,12 @@
 //! The router applies this middleware to `/api/*` only; `/` and `/HuntTimer`
 //! are not behind it.
 
+use super::problem::Problem;
 use crate::config::ApiAuth;
 use axum::extract::{Request, State};
-use axum::http::header::{HeaderMap, HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::header::{
+    HeaderMap, HeaderValue, AUTHORIZATION, CACHE_CONTROL, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -240,52 +243,27 @@ pub async fn require(
                 path = request.uri().path(),
                 "request refused"
             );
-            problem(rejection, &request)
+            problem(rejection)
         }
     }
 }
 
-/// An RFC 9457 problem answer in the contract's shape. (serve's
-/// `problem.rs` may replace this helper; the body is the same.)
-fn problem(rejection: Rejection, request: &Request) -> Response {
-    let status = rejection.status();
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            (1..=128).contains(&v.len())
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-        });
-    let body = serde_json::json!({
-        "type": format!("urn:rmmhunt:problem:{}", rejection.slug()),
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "detail": rejection.to_string(),
-        "instance": request.uri().path(),
-        "request_id": request_id,
-    });
-    let mut response = (status, body.to_string()).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        axum::http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    headers.insert(
-        axum::http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
+/// The rejection as a [`Problem`]; the outermost `problem::finish`
+/// renders its body (with `instance` and `request_id`) like every other
+/// error of the server.
+fn problem(rejection: Rejection) -> Response {
+    let mut p = Problem::new(rejection.status(), rejection.slug(), rejection.to_string())
+        .with_header(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Some(challenge) = rejection.challenge() {
-        headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        p = p.with_header(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
     }
     if rejection == Rejection::KeysUnavailable {
-        headers.insert(
-            axum::http::header::RETRY_AFTER,
+        p = p.with_header(
+            RETRY_AFTER,
             HeaderValue::from(JWKS_REFETCH_INTERVAL.as_secs()),
         );
     }
-    response
+    p.into_response()
 }
 
 /// How often a header occurs.

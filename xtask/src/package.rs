@@ -53,7 +53,7 @@ pub enum PackageError {
     Build(String),
 }
 
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> PackageError + '_ {
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> PackageError + '_ {
     move |source| PackageError::Io {
         path: path.to_path_buf(),
         source,

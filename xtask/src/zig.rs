@@ -14,12 +14,11 @@
 //! `-lgcc_s` (zig ships libunwind instead) and `--target=...` (zig's own
 //! `-target` says it).
 
-use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::glibc::GlibcVersion;
-use crate::package::PackageError;
+use crate::package::{io_err, PackageError};
 
 /// The pinned zig distribution from PyPI.
 pub const ZIGLANG: &str = "ziglang==0.13.0";
@@ -100,13 +99,6 @@ fn run(cmd: &mut Command) -> Result<(), PackageError> {
         Ok(())
     } else {
         Err(PackageError::Build(format!("{shown} exited with {status}")))
-    }
-}
-
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> PackageError + '_ {
-    move |source| PackageError::Io {
-        path: path.to_path_buf(),
-        source,
     }
 }
 

@@ -20,7 +20,9 @@ use crate::azure::auth::{self, TokenProvider};
 use crate::azure::http::{HttpClient, RetryPolicy};
 use crate::config::{SourceKind, Validated};
 use crate::pipeline::exclude::ExclusionSet;
-use crate::pipeline::{run_rule, HuntOptions, HuntReport, RuleReport};
+use crate::pipeline::{
+    expired_exclusions, run_rule, ExpiredExclusion, HuntOptions, HuntReport, RuleReport,
+};
 use crate::rule::{self, Rule};
 use crate::sample::{self, GenerateOptions, SampleFormat};
 use crate::sink::logs_ingestion::LogsIngestionSink;
@@ -424,17 +426,7 @@ impl App {
             progress.push(run.clone());
             outcome.rules.push(run);
         }
-        outcome.expired = self
-            .exclusions
-            .expired(req.window.end)
-            .iter()
-            .map(|e| {
-                (
-                    e.name.clone(),
-                    e.expires.map(|d| d.to_string()).unwrap_or_default(),
-                )
-            })
-            .collect();
+        outcome.expired = expired_exclusions(&self.exclusions, req.window.end);
         outcome
     }
 
@@ -465,7 +457,7 @@ impl App {
         window: TimeWindow,
         source: &str,
         runs: &[RuleRun],
-        expired: &[(String, String)],
+        expired: &[ExpiredExclusion],
     ) -> HuntView {
         HuntView {
             now: kql::time::format_datetime(window.end),
@@ -500,9 +492,9 @@ impl App {
                 .collect(),
             expired: expired
                 .iter()
-                .map(|(name, expires)| ExpiredView {
-                    name: name.clone(),
-                    expires: expires.clone(),
+                .map(|e| ExpiredView {
+                    name: e.name.clone(),
+                    expires: e.expires.clone(),
                 })
                 .collect(),
         }
@@ -622,8 +614,8 @@ pub struct HuntOutcome {
     pub cut: bool,
     /// Nothing was written (the dry-run sink only, or no sink).
     pub dry_run: bool,
-    /// Expired exclusions (name, `YYYY-MM-DD`): not applied.
-    pub expired: Vec<(String, String)>,
+    /// Expired exclusions: not applied.
+    pub expired: Vec<ExpiredExclusion>,
 }
 
 impl HuntOutcome {
@@ -631,14 +623,7 @@ impl HuntOutcome {
     pub fn report(&self) -> HuntReport {
         HuntReport {
             rules: self.rules.iter().map(|r| r.report.clone()).collect(),
-            expired: self
-                .expired
-                .iter()
-                .map(|(name, expires)| crate::pipeline::ExpiredExclusion {
-                    name: name.clone(),
-                    expires: expires.clone(),
-                })
-                .collect(),
+            expired: self.expired.clone(),
         }
     }
 

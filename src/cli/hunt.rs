@@ -243,8 +243,11 @@ pub fn run(args: HuntArgs) -> anyhow::Result<ExitCode> {
             eprintln!("rmmhunt: error: {e}");
         }
     }
-    for (name, expires) in &outcome.expired {
-        eprintln!("rmmhunt: warning: exclusion '{name}' expired on {expires} and was not applied");
+    for e in &outcome.expired {
+        eprintln!(
+            "rmmhunt: warning: exclusion '{}' expired on {} and was not applied",
+            e.name, e.expires
+        );
     }
     let view = app.view(&outcome);
     let sink_failed = report_sinks(&outcome);

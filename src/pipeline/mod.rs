@@ -150,15 +150,20 @@ pub fn run_hunt(
             .iter()
             .map(|r| run_rule(r, source, exclusions, opts))
             .collect(),
-        expired: exclusions
-            .expired(opts.window.end)
-            .into_iter()
-            .map(|e| ExpiredExclusion {
-                name: e.name.clone(),
-                expires: e.expires.map(|d| d.to_string()).unwrap_or_default(),
-            })
-            .collect(),
+        expired: expired_exclusions(exclusions, opts.window.end),
     }
+}
+
+/// The entries of `exclusions` that have expired by `end` (not applied).
+pub fn expired_exclusions(exclusions: &ExclusionSet, end: i64) -> Vec<ExpiredExclusion> {
+    exclusions
+        .expired(end)
+        .into_iter()
+        .map(|e| ExpiredExclusion {
+            name: e.name.clone(),
+            expires: e.expires.map(|d| d.to_string()).unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// Runs one rule; see the module docs.

@@ -315,6 +315,10 @@ impl fmt::Debug for Raw {
     }
 }
 
+fn is_http_url(v: &str) -> bool {
+    reqwest::Url::parse(v).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http")
+}
+
 fn is_secret(name: &str) -> bool {
     matches!(
         name,
@@ -422,14 +426,11 @@ impl Raw {
 
         let mut url = |name: &'static str, default: &str| -> String {
             let v = self.get(name).unwrap_or(default);
-            match reqwest::Url::parse(v) {
-                Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {
-                    v.trim_end_matches('/').to_string()
-                }
-                _ => {
-                    err(&mut errs, name, format!("`{v}` is not an http(s) URL"));
-                    v.to_string()
-                }
+            if is_http_url(v) {
+                v.trim_end_matches('/').to_string()
+            } else {
+                err(&mut errs, name, format!("`{v}` is not an http(s) URL"));
+                v.to_string()
             }
         };
         let endpoints = Endpoints {
@@ -680,13 +681,12 @@ impl Raw {
         let li_dcr = self.get("RMMHUNT_LOGS_INGESTION_DCR_ID");
         let logs_ingestion = match (li_endpoint, li_dcr) {
             (Some(e), Some(d)) => {
-                match reqwest::Url::parse(e) {
-                    Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {}
-                    _ => err(
+                if !is_http_url(e) {
+                    err(
                         &mut errs,
                         "RMMHUNT_LOGS_INGESTION_ENDPOINT",
                         format!("`{e}` is not an http(s) URL"),
-                    ),
+                    );
                 }
                 let hex = d.strip_prefix("dcr-").unwrap_or("");
                 if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
